@@ -1,0 +1,39 @@
+// Helpers shared by the test programs: scratch directories and running the command-line tools.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace stickgen::test {
+
+// A fresh directory under the build's temp area, removed when the object dies.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+// Runs a shell command line, capturing its output.
+CommandResult run_command(const std::string& command_line);
+// Runs `stickgen <args>` (the binary from $STICKGEN_BIN).
+CommandResult run_stickgen(const std::string& args);
+// Runs `stickgen-train <args>` ($STICKGEN_TRAIN_BIN); exit_code -1 when it is not built.
+CommandResult run_stickgen_train(const std::string& args);
+// Single-quotes a string for the shell.
+std::string shell_quote(const std::string& s);
+// $STICKGEN_SOURCE_DIR (the repository root).
+std::filesystem::path source_dir();
+// $STICKGEN_PYTHON or /usr/bin/python3.
+std::string python();
+
+}  // namespace stickgen::test
