@@ -7,6 +7,7 @@ Usage: torch_pickle_fixtures.py OUT_DIR
 import collections
 import os
 import sys
+import zipfile
 
 import torch
 
@@ -71,6 +72,17 @@ def main():
     torch.save(sd, os.path.join(out, "protocol4.pt"), pickle_protocol=4)
     plain = collections.OrderedDict(w=torch.arange(6, dtype=torch.float32).reshape(2, 3))
     torch.save(plain, os.path.join(out, "small.pt"))
+    # Files the reader must refuse, each with a one-line reason.
+    torch.save({"z": torch.zeros(2, dtype=torch.complex64)}, os.path.join(out, "complex.pt"))
+    with zipfile.ZipFile(os.path.join(out, "small.pt")) as src, \
+            zipfile.ZipFile(os.path.join(out, "deflated.pt"), "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info.filename))
+    # A hand-built pickle that would run os.system('true') under Python's pickle.
+    evil = b"\x80\x02cos\nsystem\nq\x00X\x04\x00\x00\x00trueq\x01\x85q\x02Rq\x03."
+    with zipfile.ZipFile(os.path.join(out, "evil.pt"), "w", zipfile.ZIP_STORED) as z:
+        z.writestr("evil/data.pkl", evil)
+        z.writestr("evil/version", "3\n")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,75 @@
+// stickgen-train: the training tier (LibTorch) — training, fine-tuning, checkpoint conversion.
+// Subcommands register themselves exactly like src/cli: src/torch/cli/cmd_<name>.cpp files call
+// STICKGEN_COMMAND(order, fn); this file owns the registry and the thread setup.
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "cli/command.hpp"
+#include "stickgen/common.hpp"
+
+namespace stickgen::cli {
+namespace {
+std::vector<std::pair<int, CommandFn>>& registry() {
+  static std::vector<std::pair<int, CommandFn>> commands;
+  return commands;
+}
+
+// Debian's LibTorch runs its own OpenMP pool and calls OpenBLAS (libblas.so.3 -> openblas-pthread),
+// which starts its own pool too: with both at the core count, two cores run four busy threads.
+// Give LibTorch the threads and keep OpenBLAS single-threaded inside each of them.
+void configure_threads(int threads) {
+  if (threads <= 0) return;
+  using SetThreads = void (*)(int);
+  if (auto* set = reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(1);
+  torch::set_num_threads(threads);
+  try {
+    torch::set_num_interop_threads(1);
+  } catch (const std::exception&) {
+    // already started by a static initialiser; the intra-op count above is what matters
+  }
+}
+
+int default_threads() {
+  if (const char* env = std::getenv("STICKGEN_THREADS"); env && *env) return std::max(1, std::atoi(env));
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+}  // namespace
+
+CommandRegistration::CommandRegistration(int order, CommandFn fn) { registry().emplace_back(order, fn); }
+
+}  // namespace stickgen::cli
+
+int main(int argc, char** argv) {
+  CLI::App app{"stickgen-train: train, fine-tune and convert StickFigureTransformer models", "stickgen-train"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "stickgen-train 0.1.0");
+  int threads = stickgen::cli::default_threads();
+  app.add_option("--threads", threads, "Compute threads (default: $STICKGEN_THREADS or the core count)")
+      ->check(CLI::Range(1, 1024));
+  app.parse_complete_callback([&] { stickgen::cli::configure_threads(threads); });
+  auto& commands = stickgen::cli::registry();
+  std::stable_sort(commands.begin(), commands.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [order, fn] : commands) fn(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const stickgen::Error& e) {
+    std::fprintf(stderr, "stickgen-train: error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "stickgen-train: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
