@@ -1,0 +1,63 @@
+#include "runtime/thread_pool.hpp"
+
+#include <algorithm>
+
+#include "stickgen/common.hpp"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define SG_PAUSE() _mm_pause()
+#else
+#define SG_PAUSE() ((void)0)
+#endif
+
+namespace stickgen::runtime {
+namespace {
+constexpr int kSpins = 20000;  // ~tens of microseconds: longer than the gap between two regions
+}
+
+ThreadPool::ThreadPool(int threads) : size_(std::max(1, threads)) {
+  if (threads < 1 || threads > 256) throw Error("threads: expected 1..256, got " + std::to_string(threads));
+  for (int i = 1; i < size_; ++i) threads_.emplace_back([this, i] { worker(i); });
+}
+
+ThreadPool::~ThreadPool() {
+  stop_.store(true, std::memory_order_release);
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  generation_.notify_all();
+  for (auto& t : threads_) t.join();
+}
+
+void ThreadPool::dispatch(Task task, void* ctx) {
+  task_ = task;
+  ctx_ = ctx;
+  pending_.store(size_ - 1, std::memory_order_relaxed);
+  generation_.fetch_add(1, std::memory_order_release);
+  generation_.notify_all();
+  task(ctx, 0, size_);
+  for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
+    if (spin < kSpins) SG_PAUSE();
+    else std::this_thread::yield();
+  }
+}
+
+void ThreadPool::worker(int index) {
+  uint32_t seen = generation_.load(std::memory_order_acquire);
+  for (;;) {
+    uint32_t now = generation_.load(std::memory_order_acquire);
+    for (int spin = 0; now == seen && spin < kSpins; ++spin) {
+      SG_PAUSE();
+      now = generation_.load(std::memory_order_acquire);
+    }
+    while (now == seen) {
+      generation_.wait(seen, std::memory_order_acquire);
+      now = generation_.load(std::memory_order_acquire);
+    }
+    seen = now;
+    if (stop_.load(std::memory_order_acquire)) return;
+    task_(ctx_, index, size_);
+    pending_.fetch_sub(1, std::memory_order_acq_rel);
+  }
+}
+
+}  // namespace stickgen::runtime
