@@ -1,0 +1,412 @@
+// The LibTorch StickFigureTransformer: parameter counts, names, init, model files, KV-cached
+// decoding, padding masks, and parity with the PyTorch oracle (scripts/reference_model.py) through
+// `stickgen-train convert` for every checkpoint layout the reference produces.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "stickgen/dataset.hpp"
+#include "stickgen/safetensors.hpp"
+#include "stickgen/torch_convert.hpp"
+#include "stickgen/torch_model.hpp"
+#include "test_util.hpp"
+
+namespace stickgen {
+namespace {
+namespace fs = std::filesystem;
+using namespace torch_model;
+using test::TempDir;
+
+torch::Tensor to_torch(const TensorView& v) {
+  if (v.dtype == DType::I64 || v.dtype == DType::I32) {
+    auto ids = v.to_i64();
+    return torch::from_blob(ids.data(), v.shape, torch::kLong).clone();
+  }
+  auto values = v.to_f32();
+  return torch::from_blob(values.data(), v.shape, torch::kFloat).clone();
+}
+
+std::map<std::string, torch::Tensor> read_tensors(const fs::path& path) {
+  std::map<std::string, torch::Tensor> out;
+  auto f = SafeTensorsFile::open(path);
+  for (const auto& t : f.tensors()) out[t.name] = to_torch(t);
+  return out;
+}
+
+double max_abs(const torch::Tensor& a, const torch::Tensor& b) {
+  EXPECT_EQ(a.sizes(), b.sizes());
+  if (a.sizes() != b.sizes()) return 1e9;
+  return (a - b).abs().max().item<double>();
+}
+
+std::map<std::string, torch::Tensor> heads(const ModelOutputs& o) {
+  return {{"pose", o.pose},         {"action_logits", o.action_logits}, {"physics", o.physics},
+          {"position", o.position}, {"velocity", o.velocity},           {"environment", o.environment}};
+}
+
+ModelInputs random_inputs(const ModelConfig& c, int64_t T, int64_t B, uint64_t seed) {
+  torch::manual_seed(seed);
+  ModelInputs in;
+  in.motion = torch::randn({T, B, c.input_dim});
+  in.text_embedding = torch::randn({B, c.embedding_dim});
+  in.actions = torch::randint(0, c.num_actions, {T, B}, torch::kLong);
+  in.camera = torch::randn({T, B, 3});
+  in.partner = torch::randn({T, B, c.input_dim});
+  return in;
+}
+
+// ------------------------------------------------------------------ structure
+
+TEST(TorchModel, ParameterCountsMatchTheCard) {
+  const std::pair<const char*, int64_t> presets[] = {
+      {"small", 7'248'894}, {"medium", 20'595'646}, {"large", 44'619'646}};
+  for (const auto& [name, count] : presets) {
+    const ModelConfig c = ModelConfig::preset(name);
+    StickFigureTransformer model(c);
+    EXPECT_EQ(count_parameters(model), count) << name;
+    EXPECT_EQ(c.parameter_count(), count) << name;
+  }
+  StickFigureTransformer tiny(ModelConfig::preset("tiny"));
+  EXPECT_EQ(count_parameters(tiny), ModelConfig::preset("tiny").parameter_count());
+}
+
+TEST(TorchModel, StateDictNamesAndShapesAreTheReferences) {
+  for (const char* preset : {"small", "tiny"}) {
+    const ModelConfig c = ModelConfig::preset(preset);
+    StickFigureTransformer model(c);
+    std::map<std::string, std::vector<int64_t>> ours;
+    for (const auto& [name, t] : state_dict(model)) ours[name] = t.sizes().vec();
+    const auto expected = reference_tensor_shapes(c);
+    std::map<std::string, std::vector<int64_t>> want(expected.begin(), expected.end());
+    EXPECT_EQ(ours, want) << preset;
+    if (std::string(preset) == "small") {
+      EXPECT_EQ(expected.size(), 137u);
+    }
+  }
+  StickFigureTransformer model(ModelConfig::small());
+  std::set<std::string> names;
+  for (const auto& [name, t] : state_dict(model)) names.insert(name);
+  for (const char* key : {"text_projection.4.weight", "motion_embedding.3.bias", "action_projection.1.weight",
+                          "transformer_encoder.layers.5.self_attn.rope.inv_freq",
+                          "transformer_encoder.layers.0.ffn.value_proj.weight", "environment_decoder.3.bias"})
+    EXPECT_TRUE(names.count(key)) << key;
+}
+
+TEST(TorchModel, InitIsXavierWithUnitNorms) {
+  torch::manual_seed(0);
+  StickFigureTransformer model(ModelConfig::preset("tiny"));
+  torch::NoGradGuard no_grad;
+  for (const auto& [name, t] : state_dict(model)) {
+    if (name.ends_with("inv_freq")) {
+      const int64_t hd = 2 * t.size(0);
+      for (int64_t i = 0; i < t.size(0); ++i)
+        EXPECT_NEAR(t[i].item<float>(), 1.0 / std::pow(10000.0, 2.0 * i / hd), 1e-7) << name;
+    } else if (t.dim() > 1) {
+      const double bound = std::sqrt(6.0 / static_cast<double>(t.size(0) + t.size(1)));
+      EXPECT_LE(t.abs().max().item<double>(), bound + 1e-6) << name;
+      EXPECT_GT(t.abs().max().item<double>(), 0.5 * bound) << name;
+    } else if (name.ends_with("norm1.weight") || name.ends_with("norm2.weight") || name == "text_projection.4.weight") {
+      EXPECT_TRUE(torch::all(t == 1).item<bool>()) << name;
+    }
+  }
+  EXPECT_TRUE(torch::all(model->text_projection[4]->named_parameters()["bias"] == 0).item<bool>());
+}
+
+// ------------------------------------------------------------------ forward pass behaviour
+
+TEST(TorchModel, KvCachedDecodingEqualsFullCausalForward) {
+  for (const char* preset : {"tiny", "small"}) {
+    const ModelConfig c = ModelConfig::preset(preset);
+    torch::manual_seed(1);
+    StickFigureTransformer model(c);
+    model->eval();
+    torch::NoGradGuard no_grad;
+    const int64_t T = 9, B = 2;
+    auto in = random_inputs(c, T, B, 5);
+    auto full = model->forward(in);
+    auto cache = model->start(in.text_embedding, /*capacity_frames=*/4);  // forces the cache to grow
+    ModelOutputs last;
+    for (int64_t t = 0; t < T; ++t) {
+      FrameInputs f{in.motion[t], in.actions[t], in.camera[t], in.partner[t]};
+      last = model->step(cache, f);
+      EXPECT_LT(max_abs(last.pose, full.pose[t]), 1e-5) << preset << " frame " << t;
+      EXPECT_LT(max_abs(last.action_logits, full.action_logits[t]), 1e-5) << preset << " frame " << t;
+      EXPECT_LT(max_abs(last.physics, full.physics[t]), 1e-5) << preset << " frame " << t;
+    }
+    EXPECT_EQ(cache.frames(), T);
+    EXPECT_LT(max_abs(last.position, full.position), 1e-5) << preset;
+    EXPECT_LT(max_abs(last.velocity, full.velocity), 1e-5) << preset;
+    EXPECT_LT(max_abs(last.environment, full.environment), 1e-5) << preset;
+  }
+}
+
+TEST(TorchModel, KvCacheUnderAutogradMatchesAndBackpropagates) {
+  const ModelConfig c = ModelConfig::preset("tiny");
+  torch::manual_seed(2);
+  StickFigureTransformer model(c);
+  model->eval();
+  auto in = random_inputs(c, 5, 1, 3);
+  auto full = model->forward(in);
+  auto cache = model->start(in.text_embedding);
+  torch::Tensor loss = torch::zeros({});
+  for (int64_t t = 0; t < 5; ++t) {
+    auto o = model->step(cache, {in.motion[t], in.actions[t], in.camera[t], in.partner[t]});
+    EXPECT_LT(max_abs(o.pose, full.pose[t]), 1e-5);
+    loss = loss + o.pose.sum();
+  }
+  loss.backward();
+  EXPECT_TRUE(model->motion_embedding[0]->named_parameters()["weight"].grad().defined());
+}
+
+TEST(TorchModel, BidirectionalModelsRefuseIncrementalDecoding) {
+  ModelConfig c = ModelConfig::preset("tiny");
+  c.attention = AttentionMode::bidirectional;
+  StickFigureTransformer model(c);
+  EXPECT_THROW(model->start(torch::randn({1, c.embedding_dim})), Error);
+}
+
+TEST(TorchModel, CausalOutputsDoNotSeeTheFuture) {
+  const ModelConfig c = ModelConfig::preset("tiny");
+  StickFigureTransformer model(c);
+  model->eval();
+  torch::NoGradGuard no_grad;
+  auto in = random_inputs(c, 8, 1, 4);
+  auto a = model->forward(in);
+  in.motion[6] += 1.0;  // change frame 6 only
+  auto b = model->forward(in);
+  EXPECT_LT(max_abs(a.pose.narrow(0, 0, 6), b.pose.narrow(0, 0, 6)), 1e-6);
+  EXPECT_GT(max_abs(a.pose.narrow(0, 6, 2), b.pose.narrow(0, 6, 2)), 1e-4);
+  model->set_attention(AttentionMode::bidirectional);
+  auto c1 = model->forward(in);
+  in.motion[6] -= 1.0;
+  auto c2 = model->forward(in);
+  EXPECT_GT(max_abs(c1.pose.narrow(0, 0, 6), c2.pose.narrow(0, 0, 6)), 1e-4);
+}
+
+TEST(TorchModel, PaddedFramesAreIgnored) {
+  for (auto mode : {AttentionMode::causal, AttentionMode::bidirectional}) {
+    ModelConfig c = ModelConfig::preset("tiny");
+    c.attention = mode;
+    torch::manual_seed(6);
+    StickFigureTransformer model(c);
+    model->eval();
+    torch::NoGradGuard no_grad;
+    const int64_t T = 7, keep = 4;
+    auto in = random_inputs(c, T, 2, 8);
+    in.padding_mask = torch::zeros({2, T}, torch::kBool);
+    in.padding_mask[1].narrow(0, keep, T - keep).fill_(true);
+    auto padded = model->forward(in);
+    // Sample 1 alone, truncated to its real frames.
+    ModelInputs one;
+    one.motion = in.motion.narrow(0, 0, keep).narrow(1, 1, 1);
+    one.text_embedding = in.text_embedding.narrow(0, 1, 1);
+    one.actions = in.actions.narrow(0, 0, keep).narrow(1, 1, 1);
+    one.camera = in.camera.narrow(0, 0, keep).narrow(1, 1, 1);
+    one.partner = in.partner.narrow(0, 0, keep).narrow(1, 1, 1);
+    auto alone = model->forward(one);
+    EXPECT_LT(max_abs(padded.pose.narrow(0, 0, keep).narrow(1, 1, 1), alone.pose), 1e-5);
+    EXPECT_LT(max_abs(padded.position.narrow(0, 1, 1), alone.position), 1e-5);
+    EXPECT_LT(max_abs(padded.environment.narrow(0, 1, 1), alone.environment), 1e-5);
+    // Sample 0 is unaffected by sample 1's padding.
+    in.padding_mask.reset();
+    auto unpadded = model->forward(in);
+    EXPECT_LT(max_abs(padded.pose.narrow(1, 0, 1), unpadded.pose.narrow(1, 0, 1)), 1e-6);
+  }
+}
+
+TEST(TorchModel, MisShapedInputsAreOneLineErrors) {
+  const ModelConfig c = ModelConfig::preset("tiny");
+  StickFigureTransformer model(c);
+  auto in = random_inputs(c, 3, 1, 1);
+  in.camera = torch::randn({3, 1, 2});
+  try {
+    model->forward(in);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'camera'"), std::string::npos) << e.what();
+  }
+}
+
+// ------------------------------------------------------------------ model files
+
+TEST(TorchModel, SaveLoadRoundTrip) {
+  TempDir dir;
+  ModelConfig c = ModelConfig::preset("tiny");
+  StickFigureTransformer model(c);
+  MotionNormalization norm;
+  norm.mean.assign(20, 0.5f);
+  norm.std.assign(20, 2.f);
+  save_model(model, dir / "m.safetensors", &norm, {{"stickgen.run", "test"}});
+  auto loaded = load_model(dir / "m.safetensors");
+  EXPECT_EQ(loaded.model->config().to_json(), c.to_json());
+  EXPECT_EQ(loaded.normalization.mean, norm.mean);
+  EXPECT_EQ(loaded.metadata.at("stickgen.run"), "test");
+  auto a = state_dict(model), b = state_dict(loaded.model);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i].second, b[i].second)) << a[i].first;
+  auto bi = load_model(dir / "m.safetensors", AttentionMode::bidirectional);
+  EXPECT_EQ(bi.model->config().attention, AttentionMode::bidirectional);
+
+  // A file missing a tensor, or holding an extra one, is refused with the names.
+  auto file = SafeTensorsFile::open(dir / "m.safetensors");
+  SafeTensorsWriter w;
+  for (const auto& [k, v] : file.metadata()) w.set_metadata(k, v);
+  for (const auto& t : file.tensors())
+    if (t.name != "pose_decoder.3.bias") w.add(t.name, t.dtype, t.shape, t.data, t.nbytes);
+  w.add_f32("extra.weight", {1}, std::vector<float>{1.f});
+  w.write(dir / "bad.safetensors");
+  try {
+    load_model(dir / "bad.safetensors");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("pose_decoder.3.bias"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("extra.weight"), std::string::npos) << msg;
+  }
+}
+
+// ------------------------------------------------------------------ the oracle and the converter
+
+class OracleParity : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    const auto script = test::source_dir() / "tests/torch/make_checkpoints.py";
+    const auto r = test::run_command(test::shell_quote(test::python()) + " " + test::shell_quote(script.string()) + " " +
+                                     test::shell_quote(dir_->path().string()));
+    ok_ = r.exit_code == 0;
+    output_ = r.output;
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+  void SetUp() override { ASSERT_TRUE(ok_) << "make_checkpoints.py failed:\n" << output_; }
+  static fs::path file(const std::string& name) { return dir_->path() / name; }
+  static test::CommandResult convert(const std::string& in, const std::string& out, const std::string& flags = "") {
+    return test::run_stickgen_train("convert " + test::shell_quote(file(in).string()) + " -o " +
+                                    test::shell_quote(file(out).string()) + " " + flags);
+  }
+  // Converted tensors equal the oracle's own model file.
+  static void expect_same_weights(const std::string& converted, const std::string& reference, double tol) {
+    auto a = read_tensors(file(converted)), b = read_tensors(file(reference));
+    ASSERT_EQ(a.size(), b.size());
+    for (const auto& [name, t] : b) {
+      ASSERT_TRUE(a.count(name)) << name;
+      EXPECT_LE(max_abs(a[name], t), tol) << name;
+    }
+  }
+  static void expect_parity(const std::string& model_file, const std::string& preset, AttentionMode mode) {
+    auto loaded = load_model(file(model_file), mode);
+    auto x = read_tensors(file(preset + "_in.safetensors"));
+    ModelInputs in{x["motion"], x["text_embedding"], x["actions"], x["camera"], x["partner"], {}};
+    torch::NoGradGuard no_grad;
+    auto ours = heads(loaded.model->forward(in));
+    auto theirs = read_tensors(
+        file(preset + "_out_" + (mode == AttentionMode::causal ? "causal" : "bidirectional") + ".safetensors"));
+    for (const auto& [name, t] : theirs)
+      EXPECT_LE(max_abs(ours.at(name), t), 1e-4) << preset << " " << name;
+  }
+  static TempDir* dir_;
+  static bool ok_;
+  static std::string output_;
+};
+TempDir* OracleParity::dir_ = nullptr;
+bool OracleParity::ok_ = false;
+std::string OracleParity::output_;
+
+TEST_F(OracleParity, ConvertedStateDictMatchesPythonOnEveryHead) {
+  for (const char* preset : {"tiny", "small"}) {
+    const std::string p = preset;
+    auto r = convert(p + ".bin", p + "_conv.safetensors", "--attention causal");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    expect_same_weights(p + "_conv.safetensors", p + "_ref.safetensors", 0.0);
+    for (auto mode : {AttentionMode::causal, AttentionMode::bidirectional}) expect_parity(p + "_conv.safetensors", p, mode);
+    auto meta = SafeTensorsFile::open(file(p + "_conv.safetensors")).metadata();
+    EXPECT_EQ(ModelConfig::from_json(meta.at(model_meta::kConfig)).to_json(),
+              [&] { auto c = ModelConfig::preset(p); return c.to_json(); }());
+  }
+}
+
+TEST_F(OracleParity, ReferenceCheckpointsDefaultToBidirectional) {
+  auto r = convert("tiny.bin", "tiny_default.safetensors");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("bidirectional"), std::string::npos) << r.output;
+  auto c = ModelConfig::from_json(SafeTensorsFile::open(file("tiny_default.safetensors")).metadata().at(model_meta::kConfig));
+  EXPECT_EQ(c.attention, AttentionMode::bidirectional);
+  expect_parity("tiny_default.safetensors", "tiny", AttentionMode::bidirectional);
+}
+
+TEST_F(OracleParity, AcceptsWrapperAndDataParallelLayouts) {
+  auto r = convert("tiny_wrapper.pth", "w.safetensors");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("model_state_dict"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("optimizer_state_dict"), std::string::npos) << r.output;  // listed as ignored
+  expect_same_weights("w.safetensors", "tiny_ref.safetensors", 0.0);
+  r = convert("tiny_dp.bin", "dp.safetensors");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("module."), std::string::npos) << r.output;
+  expect_same_weights("dp.safetensors", "tiny_ref.safetensors", 0.0);
+}
+
+TEST_F(OracleParity, FoldsLoRA) {
+  // PEFT layout with alpha recorded in adapter_config.json beside the file.
+  auto r = convert("lora/adapter_model.bin", "lora.safetensors");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("folded LoRA into 5 layers"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("adapter_config.json"), std::string::npos) << r.output;
+  expect_same_weights("lora.safetensors", "tiny_ref.safetensors", 1e-5);
+  expect_parity("lora.safetensors", "tiny", AttentionMode::causal);
+  // Bare lora_A/lora_B with the alpha from the flag.
+  r = convert("tiny_lora_raw.bin", "lora_raw.safetensors", "--lora-alpha 8");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  expect_same_weights("lora_raw.safetensors", "tiny_ref.safetensors", 1e-5);
+  // Without an alpha the default is alpha = r (scale 1), which is not what these were made with.
+  r = convert("tiny_lora_raw.bin", "lora_default.safetensors");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("default (alpha = r"), std::string::npos) << r.output;
+  auto a = read_tensors(file("lora_default.safetensors")), b = read_tensors(file("tiny_ref.safetensors"));
+  EXPECT_GT(max_abs(a["pose_decoder.0.weight"], b["pose_decoder.0.weight"]), 1e-3);
+}
+
+TEST_F(OracleParity, RefusesCheckpointsThatDoNotFit) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"tiny_missing.bin", "transformer_encoder.layers.1.ffn.gate_proj.weight"},
+      {"tiny_extra.bin", "final_norm.weight"},
+      {"tiny_badshape.bin", "action_predictor.3.weight [46, 16] (expected [64, 16])"},
+      {"tiny_evil.bin", "'os.system'"},
+      {"dataset.pt", "not a state_dict"},
+  };
+  for (const auto& [in, needle] : cases) {
+    const std::string out = std::string(in) + ".safetensors";
+    auto r = convert(in, out);
+    EXPECT_NE(r.exit_code, 0) << in << ": " << r.output;
+    EXPECT_NE(r.output.find(needle), std::string::npos) << in << ": " << r.output;
+    EXPECT_NE(r.output.find("stickgen-train: error:"), std::string::npos) << r.output;
+    EXPECT_FALSE(fs::exists(file(out))) << "nothing may be written for " << in;
+  }
+}
+
+TEST_F(OracleParity, ImportsReferenceDatasets) {
+  auto r = test::run_stickgen_train("convert-dataset " + test::shell_quote(file("dataset.pt").string()) + " -o " +
+                                    test::shell_quote(file("ds").string()));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  DatasetReader ds(file("ds"));
+  ASSERT_EQ(ds.size(), 3u);
+  EXPECT_EQ(ds.embedding_dim(), 1024);
+  EXPECT_EQ(ds.max_actors(), 2);  // the all-zero third slot is dropped
+  EXPECT_EQ(ds.record(1).description, "clip 1");
+  Clip c0 = ds.clip(0), c1 = ds.clip(1), c2 = ds.clip(2);
+  EXPECT_EQ(c0.actors, 2);
+  EXPECT_EQ(c0.frames, 5);
+  EXPECT_EQ(c2.actors, 1);
+  EXPECT_TRUE(c1.present(2, 1));
+  EXPECT_FALSE(c1.present(3, 1));  // the second actor left: absent, not a zero pose
+  EXPECT_EQ(c0.action(0, 0), 1);
+  EXPECT_EQ(ds.embedding(2).size(), 1024u);
+}
+
+}  // namespace
+}  // namespace stickgen
