@@ -470,7 +470,7 @@ DatasetReader::DatasetReader(const fs::path& dir) : dir_(normalized(dir)) {
     json j;
     try {
       j = json::parse(line.begin(), line.end());
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {
       std::string msg = e.what();
       if (auto p = msg.find("] "); p != std::string::npos) msg = msg.substr(p + 2);
       throw Error(at + ": not valid JSON (" + msg + ")");

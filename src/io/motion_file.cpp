@@ -19,6 +19,7 @@ namespace {
 constexpr int64_t kMaxFrames = 10'000'000;  // ~4.6 days at 25 fps; keeps frames*actors*dims in range
 constexpr int64_t kMaxActors = 64;
 constexpr double kMaxFps = 10'000.0;
+constexpr double kFloatOverflow = 0x1.ffffffp127;  // doubles from here on round to float infinity
 constexpr std::string_view kJointFormat = "xy_lines_flat";
 constexpr std::string_view kGenerator = "stickgen 0.1.0";
 
@@ -102,9 +103,11 @@ class Reader {
       const json& e = v[i];
       if (!e.is_number()) fail(idx(path, i), "expected a number, got " + describe(e));
       const double d = e.get<double>();
-      if (!std::isfinite(d) || std::fabs(d) > std::numeric_limits<float>::max())
+      if (!std::isfinite(d) || std::fabs(d) >= kFloatOverflow)
         fail(idx(path, i), "expected a finite number within float range, got " + describe(e));
-      out[i] = static_cast<float>(d);
+      // Between FLT_MAX and the overflow midpoint a double rounds to FLT_MAX; say so explicitly.
+      out[i] = std::fabs(d) > std::numeric_limits<float>::max() ? std::copysign(std::numeric_limits<float>::max(), static_cast<float>(d > 0 ? 1 : -1))
+                                                               : static_cast<float>(d);
     }
   }
 
@@ -140,6 +143,10 @@ class Reader {
 // ---------------------------------------------------------------- writing helpers
 
 void append_float(std::string& out, float f) {
+  if (f == 0.f && std::signbit(f)) {  // "-0" would read back as the integer 0
+    out += "-0.0";
+    return;
+  }
   char buf[32];
   auto r = std::to_chars(buf, buf + sizeof buf, f);  // shortest text that reads back to the same float
   out.append(buf, r.ptr);
@@ -184,7 +191,7 @@ Clip parse_motion_json(std::string_view text, std::string_view origin) {
   json root;
   try {
     root = json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     std::string msg = e.what();
     if (auto pos = msg.find("] "); pos != std::string::npos) msg = msg.substr(pos + 2);
     throw Error(std::string(origin) + ": not valid JSON (" + msg + ")");

@@ -225,7 +225,7 @@ Parsed parse_safetensors(const uint8_t* p, size_t size, const std::string& origi
   json header;
   try {
     header = json::parse(header_begin, header_begin + header_len);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     std::string msg = e.what();
     if (auto pos = msg.find("] "); pos != std::string::npos) msg = msg.substr(pos + 2);
     throw fail("header is not valid JSON (" + msg + ")");
