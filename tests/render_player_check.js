@@ -9,8 +9,8 @@ const html = fs.readFileSync(process.argv[2], "utf8");
 const code = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]).join("\n");
 
 const summary = { strokes: 0, fills: 0, points: 0, nonfinite: 0, outside: 0, frames: 0, actors: 0, advanced: 0 };
-let W = 0, H = 0;
 function point(x, y) {
+  const W = elements.view.width, H = elements.view.height;
   summary.points++;
   if (!Number.isFinite(x) || !Number.isFinite(y)) summary.nonfinite++;
   else if (x < -W * 0.05 || x > W * 1.05 || y < -H * 0.05 || y > H * 1.05) summary.outside++;
@@ -67,11 +67,10 @@ vm.createContext(sandbox);
 vm.runInContext(code, sandbox);
 const player = sandbox.stickgenPlayer && sandbox.stickgenPlayer.instance;
 if (!player) { console.error("player did not start"); process.exit(2); }
-W = elements.view.width; H = elements.view.height;
 summary.frames = player.frames;
 summary.actors = player.clip.A;
-summary.width = W;
-summary.height = H;
+summary.width = elements.view.width;
+summary.height = elements.view.height;
 for (let t = 0; t < player.frames; t++) player.draw(t);
 // Play one simulated second at 60 Hz from frame 0.
 player.show(0);

@@ -116,20 +116,20 @@ struct Painter {
 
   // ---- styles
 
+  // Limbs first, then the head as an opaque disc on top (a raised arm passes behind it).
   void normal(const ActorFrame& f) const {
-    fill_head_background(f);
     limb_path(f);
-    head_disc(f);
     set_rgb(cr, f.color);
     cairo_set_line_width(cr, lw);
     cairo_stroke(cr);
+    fill_head_background(f);
+    head_disc(f);
+    set_rgb(cr, f.color);
+    cairo_stroke(cr);
   }
 
-  void neon(const ActorFrame& f) const {
-    fill_head_background(f);
-    limb_path(f);
-    head_disc(f);
-    // Wide faint strokes under a light core: a glow that never hides the figure's shape.
+  // Wide faint strokes under a light core: a glow that never hides the figure's shape.
+  void neon_stroke(const ActorFrame& f) const {
     const std::array<std::pair<double, double>, 3> glow{{{4.6, 0.08}, {2.8, 0.16}, {1.8, 0.3}}};
     for (auto [width, alpha] : glow) {
       set_rgb(cr, f.color, alpha);
@@ -139,6 +139,14 @@ struct Painter {
     set_rgb(cr, neon_core(f.color));
     cairo_set_line_width(cr, lw);
     cairo_stroke(cr);
+  }
+
+  void neon(const ActorFrame& f) const {
+    limb_path(f);
+    neon_stroke(f);
+    fill_head_background(f);
+    head_disc(f);
+    neon_stroke(f);
   }
 
   void sketch_line(Noise& n, Pt a, Pt b, double jitter) const {
@@ -156,7 +164,6 @@ struct Painter {
   }
 
   void sketch(const ActorFrame& f) const {
-    fill_head_background(f);
     const double jitter = std::max(0.8, lw * 0.45);
     const Pt c = P(f.head.center);
     const double r = std::max(0.5, static_cast<double>(f.head.radius) * proj.v.scale);
@@ -165,6 +172,13 @@ struct Painter {
       for (auto [i, j] : bones) sketch_line(n, P(f.joints[i]), P(f.joints[j]), jitter);
       Pt a, b;
       if (neck_line(f, a, b)) sketch_line(n, a, b, jitter);
+      set_rgb(cr, f.color, 0.85);
+      cairo_set_line_width(cr, lw * (pass == 0 ? 0.62 : 0.48));
+      cairo_stroke(cr);
+    }
+    fill_head_background(f);
+    for (int pass = 0; pass < 2; ++pass) {
+      Noise n(scene.opts.seed, static_cast<uint64_t>(t), static_cast<uint64_t>(f.actor), static_cast<uint64_t>(pass + 2));
       // The head: a loop that does not quite close on itself, slightly off-round.
       const double start = (n.next() + 1.0) * kTau * 0.5;
       const double cx = c.x + n.next() * jitter * 0.5, cy = c.y + n.next() * jitter * 0.5;
@@ -178,7 +192,6 @@ struct Painter {
   }
 
   void ink(const ActorFrame& f) const {
-    fill_head_background(f);
     set_rgb(cr, f.color);
     // Each bone a tapered brush stroke, its pressure fixed per actor and bone so it does not flicker.
     auto brush = [&](Pt a, Pt b, int part) {
@@ -186,7 +199,7 @@ struct Painter {
       Noise n(scene.opts.seed, 0x1c, static_cast<uint64_t>(f.actor), static_cast<uint64_t>(part));
       const double pressure = 1.0 + 0.18 * n.next(), bias = 0.25 * n.next();
       const double wmax = lw * 2.1 * pressure;
-      auto width = [&](double s) { return wmax * (0.42 + 0.58 * std::pow(std::sin(M_PI * std::clamp(s + bias * s * (1 - s), 0.0, 1.0)), 0.7)); };
+      auto width = [&](double s) { return wmax * (0.55 + 0.45 * std::pow(std::sin(M_PI * std::clamp(s + bias * s * (1 - s), 0.0, 1.0)), 0.7)); };
       if (len < 1e-6) {
         cairo_new_sub_path(cr);
         cairo_arc(cr, a.x, a.y, width(0) * 0.5, 0, kTau);
@@ -215,6 +228,8 @@ struct Painter {
     for (auto [i, j] : bones) brush(P(f.joints[i]), P(f.joints[j]), part++);
     Pt a, b;
     if (neck_line(f, a, b)) brush(a, b, part++);
+    fill_head_background(f);
+    set_rgb(cr, f.color);
     const Pt c = P(f.head.center);
     const double r = std::max(0.5, static_cast<double>(f.head.radius) * proj.v.scale);
     cairo_new_sub_path(cr);

@@ -235,8 +235,10 @@ std::vector<FaceParams> face_track(const Clip& clip, int actor, const RenderOpti
     if (hz > 0.f) {
       if (speaking != action) phase = 0.0;  // a new utterance starts with the mouth closed
       speaking = action;
+      // Speech opens the mouth further from wherever the expression holds it, so it cycles visibly
+      // even on an open-mouthed (surprised, excited) face.
       const float open = speech_amplitude(action) * 0.5f * (1.f - static_cast<float>(std::cos(2.0 * M_PI * phase)));
-      face.mouth_open = std::max(face.mouth_open, open);
+      face.mouth_open = face.mouth_open + (1.f - face.mouth_open) * open;
       phase += hz / fps;
     } else {
       speaking = kNoAction;
