@@ -186,11 +186,21 @@ class HierarchyParser {
   size_t motion_line_ = 0;
 };
 
-// "Frames: 120", "Frames:120", "Frame Time: 0.0083" -> the text after the colon.
+// "Frames: 120", "Frames:120", "Frame  Time: 0.0083" -> the text after the colon (any spacing between words).
 std::optional<std::string_view> value_after(std::string_view line, std::string_view key) {
   line = trim(line);
-  if (line.size() < key.size() || !equals_ignore_case(line.substr(0, key.size()), key)) return std::nullopt;
-  line = trim(line.substr(key.size()));
+  size_t i = 0;
+  for (size_t k = 0; k < key.size(); ++k) {
+    if (key[k] == ' ') {
+      if (i >= line.size() || !is_space(line[i])) return std::nullopt;
+      while (i < line.size() && is_space(line[i])) ++i;
+      continue;
+    }
+    if (i >= line.size() || std::tolower(static_cast<unsigned char>(line[i])) != std::tolower(static_cast<unsigned char>(key[k])))
+      return std::nullopt;
+    ++i;
+  }
+  line = trim(line.substr(i));
   if (line.empty() || line[0] != ':') return std::nullopt;
   return trim(line.substr(1));
 }

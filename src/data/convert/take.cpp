@@ -147,22 +147,24 @@ std::vector<ConvertedClip> take_to_clips(const Take& input, const ConvertOptions
   } else if (opts.view == ProjectionView::front) {
     axis = right, view_text = "front";
   } else {
-    // Horizontal covariance of every joint's trajectory about its own mean (static body shape excluded).
+    // Horizontal covariance of every joint's trajectory about its mean (the body's static shape drops out).
+    // The mean is over all actors, so where several people stand apart their layout counts as well.
     double sxx = 0, sxz = 0, szz = 0;
-    for (int a = 0; a < A; ++a)
-      for (int j = 0; j < v3::kJointCount; ++j) {
-        double mx = 0, mz = 0;
-        int n = 0;
+    for (int j = 0; j < v3::kJointCount; ++j) {
+      double mx = 0, mz = 0;
+      int n = 0;
+      for (int a = 0; a < A; ++a)
         for (int t = 0; t < T; ++t)
           if (present(t, a)) mx += take.at(t, a, j).x, mz += take.at(t, a, j).z, ++n;
-        if (n < 2) continue;
-        mx /= n, mz /= n;
+      if (n < 2) continue;
+      mx /= n, mz /= n;
+      for (int a = 0; a < A; ++a)
         for (int t = 0; t < T; ++t) {
           if (!present(t, a)) continue;
           const double dx = take.at(t, a, j).x - mx, dz = take.at(t, a, j).z - mz;
           sxx += dx * dx, sxz += dx * dz, szz += dz * dz;
         }
-      }
+    }
     const double tr = sxx + szz, det = sxx * szz - sxz * sxz;
     const double disc = std::sqrt(std::max(0.0, tr * tr / 4 - det));
     const double l1 = tr / 2 + disc, l2 = tr / 2 - disc;
@@ -247,7 +249,10 @@ std::vector<ConvertedClip> take_to_clips(const Take& input, const ConvertOptions
     const float x0 = f < c.frames ? root_position(s3, c.pose(f, ref)).x : 0.f;
     for (size_t k = 0; k < c.motion.size(); k += 2) c.motion[k] -= x0;
     for (size_t k = 0; k < c.actions.size(); ++k) c.actions[k] = c.actor_mask[k] ? static_cast<int16_t>(input.action) : kNoAction;
-    if (opts.format == SkeletonFormat::v1) c = to_v1(c);
+    if (opts.format == SkeletonFormat::v1) {
+      c = to_v1(c);
+      reconcile(c);  // v1 limbs are straight neck->hand and hip->foot lines of fixed length
+    }
     compute_physics(c);
     c.id = windows.size() > 1 ? input.id + "_w" + (w < 10 ? "0" : "") + std::to_string(w) : input.id;
     c.description = input.description;
