@@ -689,6 +689,23 @@ TEST(RenderErrors, NonFiniteActorsAreSkippedNotFatal) {
   EXPECT_GT(count_pixels(img, packed(actor_color(opts, 0))), 30);
 }
 
+TEST(RenderErrors, ExtremeCoordinatesStillDraw) {
+  // One far-off outlier pose (as an untrained network may emit) shrinks the static view but must
+  // neither crash nor break the drawing context; follow keeps the others readable.
+  Clip clip = make_clip(SkeletonFormat::v3, 6, 2);
+  for (int i = 0; i < clip.dims(); i += 2) clip.pose(3, 1)[i] += 1e7f;
+  for (CameraMode camera : {CameraMode::fixed, CameraMode::follow}) {
+    RenderOptions opts;
+    opts.camera = camera;
+    opts.width = 160;
+    opts.height = 120;
+    FrameRenderer r(clip, opts);
+    for (int t = 0; t < clip.frames; ++t) EXPECT_NO_THROW(r.render(t)) << t;
+  }
+  TempDir dir;
+  EXPECT_NO_THROW(render_to_file(clip, dir / "far.gif", RenderOptions{}));
+}
+
 // ---------------------------------------------------------------- the command
 
 TEST(RenderCli, RendersEveryFormatAndRejectsBadFlags) {

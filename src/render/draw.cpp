@@ -391,6 +391,10 @@ FrameRenderer::Image FrameRenderer::render(int frame) {
   if (frame < 0 || frame >= impl_->scene.frames())
     throw Error("render: frame " + std::to_string(frame) + " outside 0.." + std::to_string(impl_->scene.frames() - 1));
   render_detail::draw_frame(impl_->cr, impl_->scene, frame, width(), height());
+  // A context in an error state would silently draw nothing from here on.
+  if (cairo_status(impl_->cr) != CAIRO_STATUS_SUCCESS)
+    throw Error("render: drawing frame " + std::to_string(frame) + " failed (" +
+                cairo_status_to_string(cairo_status(impl_->cr)) + ")");
   cairo_surface_flush(impl_->surface);
   return {cairo_image_surface_get_data(impl_->surface), width(), height(),
           cairo_image_surface_get_stride(impl_->surface)};
