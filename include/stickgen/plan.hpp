@@ -24,6 +24,7 @@ struct ActionSegment {
   int target_actor = -1;    // partner for interactions / toward / away / chase
   int repeats = 0;          // "twice", "a few times" (0 = as often as fits)
   std::string verb;         // the word in the prompt that produced it (for reports)
+  int overlay = -1;         // a second action layered on this one ("walks while waving": walk + wave), -1 none
 };
 
 struct ActorPlan {
