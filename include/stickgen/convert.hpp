@@ -245,6 +245,10 @@ void make_y_up(Take& take, std::string_view up_axis);
 double standing_height(const Take& take, int actor);
 // Project, scale, resample to 25 fps, make rigid, ground, window: the clips of one take.
 std::vector<ConvertedClip> take_to_clips(const Take& take, const ConvertOptions& opts);
+// The take of one BVH or NTU file's text; `path` names it in errors, labels it and locates companion
+// files (a CMU index beside it). convert_file reads the file and calls these.
+Take bvh_take(std::string_view text, const std::filesystem::path& path, const ConvertOptions& opts = {});
+Take ntu_take(std::string_view text, const std::filesystem::path& path, const ConvertOptions& opts = {}, int max_actors = 2);
 
 }  // namespace convert
 }  // namespace stickgen

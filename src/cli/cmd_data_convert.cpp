@@ -38,7 +38,7 @@ void run_convert(const ConvertArgs& a) {
   o.overlap_seconds = static_cast<float>(a.overlap);
   o.min_window_seconds = static_cast<float>(a.min_window);
   if (a.fps != 0.0) {
-    if (!(a.fps > 0.0) || a.fps > 10000.0) throw Error("--fps: expected a frame rate in (0, 10000]");
+    if (!(a.fps >= 1.0) || a.fps > 10000.0) throw Error("--fps: expected a frame rate in [1, 10000]");
     o.fps = static_cast<float>(a.fps);
   }
   if (!a.up.empty()) {

@@ -280,8 +280,8 @@ BvhFile parse_bvh(std::string_view text, std::string_view origin) {
   auto time_text = value_after(lines[l], "Frame Time");
   if (!time_text) throw fail(l + 1, "expected 'Frame Time: seconds', got '" + std::string(trim(lines[l]).substr(0, 40)) + "'");
   auto ft = parse_finite(*time_text);
-  if (!ft || !(*ft > 1e-5) || *ft > 60.0)
-    throw fail(l + 1, "Frame Time: expected seconds in (0.00001, 60], got '" + std::string(*time_text) + "'");
+  if (!ft || !(*ft >= 1e-4) || *ft > 1.0)
+    throw fail(l + 1, "Frame Time: expected seconds in [0.0001, 1], got '" + std::string(*time_text) + "'");
   bvh.frame_time = *ft;
   ++l;
   if (bvh.frames > 0 && bvh.channel_count == 0) throw fail(l, "the hierarchy declares no CHANNELS, but there are frames");

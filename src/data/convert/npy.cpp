@@ -418,6 +418,10 @@ class Inflater {
 }  // namespace
 
 std::string inflate(std::string_view compressed, size_t expected, std::string_view origin) {
+  // DEFLATE cannot expand more than 1032:1; a larger declared size is a lie (or a zip bomb).
+  if (expected / 1032 > compressed.size() + 1)
+    throw Error(std::string(origin) + ": deflate: declared size " + std::to_string(expected) + " is impossible for " +
+                std::to_string(compressed.size()) + " compressed bytes");
   return Inflater(compressed, expected, origin).run();
 }
 

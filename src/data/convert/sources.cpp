@@ -177,8 +177,10 @@ std::map<std::string, std::string> cmu_index_for(const fs::path& bvh, const Conv
   return index;
 }
 
-Take bvh_take(const fs::path& path, const ConvertOptions& opts) {
-  const BvhFile bvh = read_bvh(path);
+}  // namespace
+
+Take convert::bvh_take(std::string_view text, const fs::path& path, const ConvertOptions& opts) {
+  const BvhFile bvh = parse_bvh(text, path.string());
   if (bvh.frames < 1) throw Error(path.string() + ": the file has no frames");
   std::map<std::string, std::string> overrides;
   if (!opts.joint_map.empty()) overrides = parse_joint_map(read_file(opts.joint_map), opts.joint_map.string());
@@ -263,6 +265,8 @@ Take bvh_take(const fs::path& path, const ConvertOptions& opts) {
   return take;
 }
 
+namespace {
+
 // ---------------------------------------------------------------- NTU RGB+D
 
 // Levels a tilted camera: rotates about a horizontal axis so the mean torso direction (pelvis -> neck
@@ -292,8 +296,11 @@ std::string level_camera(Take& take) {
   return buf;
 }
 
-Take ntu_take(const fs::path& path, const ConvertOptions& opts, int max_actors) {
-  const NtuSkeleton sk = parse_ntu_skeleton(read_file(path), path.string());
+}  // namespace
+
+Take convert::ntu_take(std::string_view text, const fs::path& path, const ConvertOptions& opts, int max_actors) {
+  if (max_actors < 1) throw Error("max actors must be at least 1");
+  const NtuSkeleton sk = parse_ntu_skeleton(text, path.string());
   const int T = static_cast<int>(sk.frames.size());
   if (T < 1) throw Error(path.string() + ": the file has no frames");
   // Tracks by bodyID, in order of first appearance.
@@ -407,6 +414,8 @@ Take ntu_take(const fs::path& path, const ConvertOptions& opts, int max_actors) 
   finish_labels(take, opts);
   return take;
 }
+
+namespace {
 
 // ---------------------------------------------------------------- HumanML3D
 
@@ -566,8 +575,8 @@ Take amass_take(const fs::path& path, const ConvertOptions& opts) {
       for (const char* k : {"mocap_framerate", "mocap_frame_rate", "fps", "framerate", "frame_rate"})
         if (has(k)) {
           const NpyArray r = parse_npy(zip.read(std::string(k) + ".npy"), path.string() + ":" + k);
-          if (r.size() != 1 || !(r.data[0] > 0.f) || r.data[0] > 10000.f)
-            throw Error(path.string() + ": " + k + ": expected one frame rate in (0, 10000]");
+          if (r.size() != 1 || !(r.data[0] >= 1.f) || r.data[0] > 10000.f)
+            throw Error(path.string() + ": " + k + ": expected one frame rate in [1, 10000]");
           fps = r.data[0];
           break;
         }
@@ -639,14 +648,14 @@ int default_max_actors(ConvertSource source) {
 }
 
 std::vector<ConvertedClip> convert_file(ConvertSource source, const fs::path& path, const ConvertOptions& opts) {
-  if (opts.fps && (!(*opts.fps > 0.f) || *opts.fps > 10000.f)) throw Error("--fps: expected a frame rate in (0, 10000]");
+  if (opts.fps && (!(*opts.fps >= 1.f) || *opts.fps > 10000.f)) throw Error("--fps: expected a frame rate in [1, 10000]");
   if (opts.window_seconds > 0.f && opts.overlap_seconds >= opts.window_seconds)
     throw Error("--overlap: must be shorter than --window");
   std::vector<Take> takes;
   switch (source) {
-    case ConvertSource::bvh: takes.push_back(bvh_take(path, opts)); break;
+    case ConvertSource::bvh: takes.push_back(bvh_take(read_file(path), path, opts)); break;
     case ConvertSource::ntu:
-      takes.push_back(ntu_take(path, opts, opts.max_actors > 0 ? opts.max_actors : default_max_actors(source)));
+      takes.push_back(ntu_take(read_file(path), path, opts, opts.max_actors > 0 ? opts.max_actors : default_max_actors(source)));
       break;
     case ConvertSource::humanml3d: takes = humanml3d_takes(path, opts); break;
     case ConvertSource::interhuman: takes.push_back(interhuman_take(path, opts)); break;

@@ -100,8 +100,8 @@ std::vector<ConvertedClip> take_to_clips(const Take& input, const ConvertOptions
   const std::string what = input.id.empty() ? std::string("take") : input.id;
   if (input.frames < 1) throw Error(what + ": no frames");
   if (input.actors < 1) throw Error(what + ": no actors");
-  if (!(input.fps > 0.f) || !std::isfinite(input.fps) || input.fps > 10000.f)
-    throw Error(what + ": frame rate " + std::to_string(input.fps) + " is not in (0, 10000]");
+  if (!(input.fps >= 1.f) || !std::isfinite(input.fps) || input.fps > 10000.f)
+    throw Error(what + ": frame rate " + std::to_string(input.fps) + " is not in [1, 10000]");
   const size_t slots = static_cast<size_t>(input.frames) * input.actors;
   if (input.joints.size() != slots * v3::kJointCount || input.present.size() != slots)
     throw Error(what + ": joint array does not match frames x actors");
