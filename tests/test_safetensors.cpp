@@ -193,6 +193,7 @@ TEST(SafeTensors, EveryMalformedHeaderIsAOneLineErrorNamingFileAndTensor) {
       {"offsets reversed", make_file(R"({"t":{"dtype":"F32","shape":[1],"data_offsets":[4,0]}})", data4), "begin 4 is after end 0"},
       {"offsets past end", make_file(R"({"t":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", data4), "past the data section"},
       {"size mismatch", make_file(R"({"t":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}})", data4), "4 bytes, but shape and dtype need 8"},
+      {"newline in a name", make_file("{\"a\\nb\":3}", ""), "tensor 'a\\nb': expected an object"},
       {"overlap", make_file(R"({"s":{"dtype":"I16","shape":[2],"data_offsets":[0,4]},"t":{"dtype":"F32","shape":[1],"data_offsets":[2,6]}})", std::string(8, '\0')), "overlap"},
   };
   for (const auto& c : cases) {

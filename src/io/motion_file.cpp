@@ -8,6 +8,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "io/one_line.hpp"
 #include "stickgen/actions.hpp"
 
 namespace stickgen {
@@ -18,7 +19,7 @@ namespace {
 
 constexpr int64_t kMaxFrames = 10'000'000;  // ~4.6 days at 25 fps; keeps frames*actors*dims in range
 constexpr int64_t kMaxActors = 64;
-constexpr double kMaxFps = 10'000.0;
+constexpr double kMinFps = 0.001, kMaxFps = 10'000.0;
 constexpr double kFloatOverflow = 0x1.ffffffp127;  // doubles from here on round to float infinity
 constexpr std::string_view kJointFormat = "xy_lines_flat";
 constexpr std::string_view kGenerator = "stickgen 0.1.0";
@@ -37,7 +38,7 @@ class Reader {
   explicit Reader(std::string_view origin) : origin_(origin) {}
 
   [[noreturn]] void fail(std::string_view path, const std::string& what) const {
-    throw Error(origin_ + ": " + std::string(path) + ": " + what);
+    throw Error(io::one_line(origin_ + ": " + std::string(path) + ": " + what));
   }
 
   const json& object(const json& parent, std::string_view parent_path, const char* key) const {
@@ -194,7 +195,7 @@ Clip parse_motion_json(std::string_view text, std::string_view origin) {
   } catch (const json::exception& e) {
     std::string msg = e.what();
     if (auto pos = msg.find("] "); pos != std::string::npos) msg = msg.substr(pos + 2);
-    throw Error(std::string(origin) + ": not valid JSON (" + msg + ")");
+    throw Error(io::one_line(std::string(origin) + ": not valid JSON (" + msg + ")"));
   }
   if (!root.is_object()) r.fail("(top level)", "expected a JSON object, got " + std::string(root.type_name()));
 
@@ -205,9 +206,8 @@ Clip parse_motion_json(std::string_view text, std::string_view origin) {
     if (version.rfind("1.", 0) != 0) r.fail("meta.version", "expected \"1.x\", got \"" + version + "\"");
   }
   const double fps_d = r.number(r.required(meta, "meta", "fps", "a positive number"), "meta.fps", "a positive number");
-  if (!(fps_d > 0) || fps_d > kMaxFps)
-    r.fail("meta.fps", "expected a positive number up to " + std::to_string(static_cast<int>(kMaxFps)) + ", got " +
-                           describe(meta.at("fps")));
+  if (!(fps_d >= kMinFps) || fps_d > kMaxFps)
+    r.fail("meta.fps", "expected a positive number from 0.001 to 10000, got " + describe(meta.at("fps")));
   const int64_t frames = r.integer(r.required(meta, "meta", "total_frames", "a frame count"), "meta.total_frames", 1,
                                    kMaxFrames, "a frame count from 1 to " + std::to_string(kMaxFrames));
   if (const json* v = r.optional(meta, "duration")) {
@@ -273,7 +273,12 @@ Clip parse_motion_json(std::string_view text, std::string_view origin) {
     for (int a = 1; a < A; ++a) r.check_length((*ext_motion)[a - 1], idx("actors.motion", a - 1), pose_values, dim_expected);
   }
 
-  Clip clip = Clip::make(*format, T, A, static_cast<float>(fps_d));
+  Clip clip;
+  try {
+    clip = Clip::make(*format, T, A, static_cast<float>(fps_d));
+  } catch (const Error& e) {
+    r.fail("(clip)", e.what());
+  }
   if (const json* v = r.optional(meta, "description")) clip.description = r.string(*v, "meta.description");
   if (const json* v = r.optional(meta, "id")) clip.id = r.string(*v, "meta.id");
   if (const json* v = r.optional(meta, "source")) clip.source = r.string(*v, "meta.source");
@@ -363,7 +368,7 @@ Clip read_motion_file(const fs::path& path) { return parse_motion_json(read_file
 // ---------------------------------------------------------------- writing
 
 std::string motion_to_json(const Clip& clip, bool pretty) {
-  const std::string what = clip.id.empty() ? "clip" : "clip '" + clip.id + "'";
+  const std::string what = clip.id.empty() ? "clip" : "clip '" + io::one_line(clip.id) + "'";
   clip.check_shapes();
   if (clip.frames < 1) throw Error(what + ": no frames to write");
   if (clip.actors < 1) throw Error(what + ": no actors to write");
