@@ -152,6 +152,7 @@ TEST(Dataset, RoundTripOneAndTwoActorsWithMasksCameraAndEmbeddings) {
   EXPECT_EQ(f.metadata().at("max_actors"), "2");
   EXPECT_EQ(f.metadata().at("embedding_dim"), "8");
   EXPECT_EQ(f.metadata().at("version"), "1");
+  EXPECT_EQ(f.metadata().at("stickgen.format"), "dataset");
 
   // clips.jsonl: one object per line with the standard keys first.
   std::ifstream in(dir / "clips.jsonl");
@@ -324,6 +325,7 @@ TEST(Dataset, ReaderRejectsDamagedDatasetsWithOneLineErrors) {
       {"no version", [](Tensors&, Meta& m) { m.erase("version"); }, "__metadata__.version: missing"},
       {"version", [](Tensors&, Meta& m) { m["version"] = "9"; }, "__metadata__.version: expected \"1\", got \"9\""},
       {"format", [](Tensors&, Meta& m) { m["format"] = "v2"; }, "__metadata__.format: expected \"v1\" or \"v3\""},
+      {"a model file", [](Tensors&, Meta& m) { m["stickgen.format"] = "model"; }, "__metadata__.stickgen.format: expected \"dataset\", got \"model\""},
       {"max_actors", [](Tensors&, Meta& m) { m["max_actors"] = "two"; }, "__metadata__.max_actors: expected an integer 1..64, got 'two'"},
       {"max_actors mismatch", [](Tensors&, Meta& m) { m["max_actors"] = "3"; }, "tensor 'motion': expected F32 [7, 3, 20]"},
       {"embedding_dim", [](Tensors&, Meta& m) { m["embedding_dim"] = "4"; }, "tensor 'embeddings' missing"},

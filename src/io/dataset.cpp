@@ -315,7 +315,8 @@ void DatasetWriter::finish() {
   std::map<std::string, std::string> metadata{{"format", std::string(format_name(d.format))},
                                                {"max_actors", std::to_string(A)},
                                                {"embedding_dim", std::to_string(E)},
-                                               {"version", kDatasetVersion}};
+                                               {"version", kDatasetVersion},
+                                               {"stickgen.format", "dataset"}};
   const std::string prefix = io::layout_safetensors(layout, metadata);  // checks every size
 
   const fs::path tensors_path = d.spool_file(kTensorsFile);
@@ -402,6 +403,8 @@ DatasetReader::DatasetReader(const fs::path& dir) try : dir_(normalized(dir)) {
   };
   if (meta_value("version") != kDatasetVersion)
     throw fail("__metadata__.version: expected \"" + std::string(kDatasetVersion) + "\", got \"" + meta_value("version") + "\"");
+  if (auto kind = meta.find("stickgen.format"); kind != meta.end() && kind->second != "dataset")
+    throw fail("__metadata__.stickgen.format: expected \"dataset\", got \"" + kind->second + "\" (not a dataset file)");
   auto fmt = parse_format(meta_value("format"));
   if (!fmt) throw fail("__metadata__.format: expected \"v1\" or \"v3\", got \"" + meta_value("format") + "\"");
   format_ = *fmt;
