@@ -159,6 +159,11 @@ class StickFigureTransformerImpl : public torch::nn::Module {
 };
 TORCH_MODULE(StickFigureTransformer);
 
+// Sets LibTorch's intra-op threads and keeps OpenBLAS single-threaded inside them. Debian's
+// LibTorch calls OpenBLAS (libblas.so.3 -> openblas-pthread), whose own pool would otherwise start
+// core-count threads under each of LibTorch's: 2 threads on 2 cores became 4 busy ones.
+void set_compute_threads(int threads);
+
 // Trainable parameters (excludes buffers); equals ModelConfig::parameter_count().
 int64_t count_parameters(StickFigureTransformer& model);
 

@@ -69,7 +69,8 @@ std::string PyValue::describe() const {
     case Kind::list: return "list (" + std::to_string(items.size()) + " items)";
     case Kind::tuple: return "tuple (" + std::to_string(items.size()) + " items)";
     case Kind::dict: return "dict (" + std::to_string(entries.size()) + " entries)";
-    case Kind::tensor:
+    case Kind::tensor:  // not yet materialised while the pickle is still being read
+      if (!tensor) return "tensor";
       return "tensor " + std::string(dtype_name(tensor->dtype)) + " " + shape_str(tensor->shape);
   }
   return "?";

@@ -377,7 +377,7 @@ TEST_F(OracleParity, RefusesCheckpointsThatDoNotFit) {
       {"tiny_extra.bin", "final_norm.weight"},
       {"tiny_badshape.bin", "action_predictor.3.weight [46, 16] (expected [64, 16])"},
       {"tiny_evil.bin", "'os.system'"},
-      {"dataset.pt", "not a state_dict"},
+      {"dataset.pt", "expected a state_dict"},
   };
   for (const auto& [in, needle] : cases) {
     const std::string out = std::string(in) + ".safetensors";

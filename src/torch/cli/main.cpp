@@ -1,8 +1,7 @@
 // stickgen-train: the training tier (LibTorch) — training, fine-tuning, checkpoint conversion.
 // Subcommands register themselves exactly like src/cli: src/torch/cli/cmd_<name>.cpp files call
-// STICKGEN_COMMAND(order, fn); this file owns the registry and the thread setup.
-#include <dlfcn.h>
-
+// STICKGEN_COMMAND(order, fn); this file owns the registry and the thread setup (--threads, see
+// torch_model::set_compute_threads for why OpenBLAS is pinned to one thread).
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -11,31 +10,15 @@
 #include <utility>
 #include <vector>
 
-#include <torch/torch.h>
-
 #include "cli/command.hpp"
 #include "stickgen/common.hpp"
+#include "stickgen/torch_model.hpp"
 
 namespace stickgen::cli {
 namespace {
 std::vector<std::pair<int, CommandFn>>& registry() {
   static std::vector<std::pair<int, CommandFn>> commands;
   return commands;
-}
-
-// Debian's LibTorch runs its own OpenMP pool and calls OpenBLAS (libblas.so.3 -> openblas-pthread),
-// which starts its own pool too: with both at the core count, two cores run four busy threads.
-// Give LibTorch the threads and keep OpenBLAS single-threaded inside each of them.
-void configure_threads(int threads) {
-  if (threads <= 0) return;
-  using SetThreads = void (*)(int);
-  if (auto* set = reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(1);
-  torch::set_num_threads(threads);
-  try {
-    torch::set_num_interop_threads(1);
-  } catch (const std::exception&) {
-    // already started by a static initialiser; the intra-op count above is what matters
-  }
 }
 
 int default_threads() {
@@ -55,7 +38,7 @@ int main(int argc, char** argv) {
   int threads = stickgen::cli::default_threads();
   app.add_option("--threads", threads, "Compute threads (default: $STICKGEN_THREADS or the core count)")
       ->check(CLI::Range(1, 1024));
-  app.parse_complete_callback([&] { stickgen::cli::configure_threads(threads); });
+  app.parse_complete_callback([&] { stickgen::torch_model::set_compute_threads(threads); });
   auto& commands = stickgen::cli::registry();
   std::stable_sort(commands.begin(), commands.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });

@@ -417,7 +417,7 @@ DatasetConvertReport convert_reference_dataset(const fs::path& in, const fs::pat
   std::vector<Clip> clips;
   std::vector<std::vector<float>> embeddings;
   std::optional<SkeletonFormat> format;
-  size_t zero_frames = 0;
+  size_t zero_frames = 0, dropped_slots = 0;
   for (size_t i = 0; i < list->items.size(); ++i) {
     const PyValue* item = list->items[i];
     const std::string at = where + ": sample " + std::to_string(i);
@@ -445,15 +445,19 @@ DatasetConvertReport convert_reference_dataset(const fs::path& in, const fs::pat
     std::vector<int> keep;
     std::vector<uint8_t> present(static_cast<size_t>(frames) * slots);
     for (int a = 0; a < slots; ++a) {
-      bool any = false;
+      int absent = 0;
       for (int t = 0; t < frames; ++t) {
         const float* p = values.data() + (static_cast<size_t>(t) * slots + a) * dims;
         const bool here = std::any_of(p, p + dims, [](float v) { return v != 0.f; });
         present[static_cast<size_t>(t) * slots + a] = here;
-        any |= here;
-        if (!here) ++zero_frames;
+        absent += !here;
       }
-      if (any) keep.push_back(a);
+      if (absent < frames) {
+        keep.push_back(a);
+        zero_frames += static_cast<size_t>(absent);
+      } else {
+        ++dropped_slots;
+      }
     }
     if (keep.empty()) throw Error(at + ": 'motion' is all zeros");
     Clip clip = Clip::make(*f, frames, static_cast<int>(keep.size()));
@@ -514,8 +518,10 @@ DatasetConvertReport convert_reference_dataset(const fs::path& in, const fs::pat
   report.clips = clips.size();
   report.notes.push_back("physics recomputed from the motion (root velocity/acceleration in real seconds); the "
                          "reference's stored physics is not imported");
+  if (dropped_slots)
+    report.notes.push_back(std::to_string(dropped_slots) + " actor slots that were all zeros (empty padding) dropped");
   if (zero_frames)
-    report.notes.push_back(std::to_string(zero_frames) + " all-zero actor frames marked absent");
+    report.notes.push_back(std::to_string(zero_frames) + " all-zero frames of present actors marked absent");
   return report;
 }
 

@@ -1,4 +1,6 @@
 // StickFigureTransformer in LibTorch (SPEC §2) and its model files.
+#include <dlfcn.h>
+
 #include <cmath>
 #include <set>
 
@@ -292,6 +294,18 @@ ModelOutputs StickFigureTransformerImpl::step(KVCache& cache, const FrameInputs&
 }
 
 // ------------------------------------------------------------------ model files
+
+void set_compute_threads(int threads) {
+  if (threads < 1) throw Error("threads: expected at least 1, got " + std::to_string(threads));
+  using SetThreads = void (*)(int);
+  if (auto* set = reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(1);
+  torch::set_num_threads(threads);
+  try {
+    torch::set_num_interop_threads(1);
+  } catch (const std::exception&) {
+    // the inter-op pool already started (it can be sized only once); intra-op is what matters here
+  }
+}
 
 int64_t count_parameters(StickFigureTransformer& model) {
   int64_t n = 0;
