@@ -329,12 +329,6 @@ const Seed kSeeds[] = {
 };
 
 // Nouns whose hyponyms are figures that can act in a scene.
-// (first sense of the lemma, class): 1 person-like, 2 animal.
-const std::pair<std::string_view, int> kAnimateRoots[] = {
-    {"person", 1}, {"people", 1}, {"robot", 1}, {"automaton", 1}, {"humanoid", 1},
-    {"spiritual_being", 1}, {"imaginary_being", 1}, {"animal", 2},
-};
-
 uint64_t key(Pos p, uint32_t off) { return (static_cast<uint64_t>(p) << 32) | off; }
 
 using WordMap = std::unordered_map<std::string_view, const ActionHint*>;
@@ -593,31 +587,19 @@ int Lexicon::animate_class(std::string_view word_in) {
   if (word.empty() || word.size() > 40) return 0;
   std::lock_guard lock(mu_);
   if (auto it = animate_cache_.find(word); it != animate_cache_.end()) return it->second;
-  std::unordered_map<uint32_t, int> roots;
-  for (const auto& [lemma, cls] : kAnimateRoots)
-    if (auto e = wn_->index(lemma, Pos::noun); e && !e->offsets.empty()) roots.emplace(e->offsets[0], cls);
-  // Only the first two senses of the word count: "a jack" is not a person for our purposes.
+  // The lexicographer file says what a noun sense is: noun.person (18) or noun.animal (5). Look at the first
+  // few senses ("climber" is a vine first, an athlete fourth) unless the first is a body part ("hands").
+  constexpr int kNounBody = 8, kNounAnimal = 5, kNounPerson = 18;
   int found = 0;
   for (const auto& b : wn_->base_forms(word, Pos::noun)) {
     auto e = wn_->index(b, Pos::noun);
     if (!e) continue;
-    for (size_t k = 0; k < e->offsets.size() && k < 2 && !found; ++k) {
-      std::vector<uint32_t> frontier{e->offsets[k]};
-      std::unordered_set<uint32_t> seen;
-      for (int depth = 0; depth < 16 && !frontier.empty() && !found; ++depth) {
-        std::vector<uint32_t> next;
-        for (uint32_t off : frontier) {
-          if (auto r = roots.find(off); r != roots.end()) {
-            found = r->second;
-            break;
-          }
-          if (!seen.insert(off).second) continue;
-          if (auto s = wn_->synset(off, Pos::noun))
-            for (const auto& p : s->pointers)
-              if ((p.symbol == "@" || p.symbol == "@i") && p.pos == Pos::noun) next.push_back(p.offset);
-        }
-        frontier = std::move(next);
-      }
+    for (size_t k = 0; k < e->offsets.size() && k < 4 && !found; ++k) {
+      auto syn = wn_->synset(e->offsets[k], Pos::noun);
+      if (!syn) continue;
+      if (k == 0 && syn->lex_filenum == kNounBody) break;
+      if (syn->lex_filenum == kNounPerson) found = 1;
+      else if (syn->lex_filenum == kNounAnimal) found = 2;
     }
     if (found) break;
   }

@@ -395,7 +395,7 @@ class Planner {
                 (has("select ") && has(" from ")) || has("drop table") || has("insert into") ||
                 has("delete from") || has("union select") || has("' or '") || has("rm -rf") ||
                 has("#include") || has("function(") || has("=>") || has("();") || has("eval(") ||
-                has("<?php") || has("javascript:");
+                has("<?php") || has("javascript:") || has("\":") || has("{\"") || has("\\x") || has("</");
     bool instructions = has("ignore previous") || has("ignore all") || has("ignore the above") ||
                         has("previous instructions") || has("system prompt") || has("disregard") ||
                         has("you are now") || has("jailbreak") || has("as an ai") || has("developer mode") ||
@@ -444,6 +444,7 @@ class Planner {
       Actor a;
       a.kind = "person";
       add_actor(a);
+      fresh_default_ = true;  // may be withdrawn if the words that needed it turn out to mean nothing
     }
     return most_recent_single();
   }
@@ -472,6 +473,11 @@ class Planner {
     if (lex.verb(t.w, false) || lex.noun(t.w, false)) return false;
     if (t.sentence_start && is_common_english(t.w)) return false;
     return true;
+  }
+  static bool body_part(sv w) {
+    return one_of(w, {"hand", "hands", "arm", "arms", "leg", "legs", "head", "foot", "feet", "fist", "fists",
+                      "finger", "fingers", "face", "body", "hair", "shoulder", "shoulders", "knee", "knees", "hip",
+                      "hips", "back", "eye", "eyes", "mouth", "toe", "toes", "neck", "chest", "heart"});
   }
   static bool is_common_english(sv w) {
     return one_of(w, {"outside", "inside", "today", "yesterday", "tomorrow", "suddenly", "meanwhile", "later",
@@ -572,7 +578,7 @@ class Planner {
     }
     // [det|number] [adjectives] head [in|wearing colour]
     size_t e = k;
-    bool definite = false, indefinite = false;
+    bool definite = false, indefinite = false, possessive = false;
     int count = 0;
     if (one_of(w(e), {"the", "this", "that", "these", "those"})) {
       definite = true;
@@ -586,8 +592,9 @@ class Planner {
         count = 3;
         e += (w(e + 1) == "of") ? 2 : 1;
       }
-    } else if (one_of(w(e), {"his", "her", "their", "my", "your", "our"})) {
+    } else if (one_of(w(e), {"his", "her", "their", "my", "your", "our", "its"})) {
       indefinite = true;
+      possessive = true;
       count = 1;
       ++e;
     }
@@ -614,11 +621,18 @@ class Planner {
         continue;
       if (s == e + 3 || is_function_word(x) || x == "and") break;
       // An open-class noun that WordNet knows as a person or animal: "a ballerina", "two soldiers", "a dog".
-      if ((definite || indefinite || count > 0) && allow_new) {
+      if ((definite || indefinite || count > 0) && allow_new && !possessive && !body_part(x)) {
         int cls = Lexicon::instance().animate_class(x);
         if (cls > 0) {
           head = s;
           noun = std::string(x);
+          // Compounds name the last noun: "a cat burglar", "a police officer".
+          while (!is_punct(head + 1) && !is_function_word(w(head + 1)) && !body_part(w(head + 1)) &&
+                 (kKinds.count(w(head + 1)) || Lexicon::instance().animate_class(w(head + 1)) == 1) &&
+                 !verb_start(head + 1)) {
+            ++head;
+            noun = std::string(w(head));
+          }
           break;
         }
       }
@@ -933,6 +947,9 @@ class Planner {
   bool verb_start(size_t k) const {
     for (size_t s = k; s < k + 6 && !is_punct(s); ++s) {
       sv x = w(s);
+      if (one_of(x, {"do", "does", "did", "has", "have", "had"}) &&
+          (kDeterminers.count(w(s + 1)) || w(s + 1) == "nothing" || text::hand_noun(std::string(w(s + 1)))))
+        return true;  // "does a dance", "has a drink"
       if (kAux.count(x) || one_of(x, {"not", "never", "also", "then", "just", "suddenly", "slowly", "quickly",
                                       "happily", "first", "finally", "both", "all", "each", "together",
                                       "immediately", "now", "who", "there"}))
@@ -1200,6 +1217,16 @@ class Planner {
     if (x == "to" && w(s + 1) == "the" && one_of(w(s + 2), {"front", "back"})) {
       return set(w(s + 2) == "front" ? Direction::forward : Direction::backward, s + 3);
     }
+    if (x == "from" && !one_of(w(s + 1), {"left", "right"}) && !(w(s + 1) == "the" && one_of(w(s + 2), {"left", "right"}))) {
+      NP np = parse_np(s + 1, true);
+      if (np.type != NP::none && np_is_figure(np)) {
+        vp.targets = resolve(np, subject);
+        if (vp.dir == Direction::none) vp.dir = Direction::away;
+        k = np.end;
+        return true;
+      }
+      return false;
+    }
     if (x == "from" && one_of(w(s + 1), {"left", "right"}) && w(s + 2) == "to" && one_of(w(s + 3), {"left", "right"}))
       return set(w(s + 3) == "right" ? Direction::right : Direction::left, s + 4);
     if (x == "from" && w(s + 1) == "the" && one_of(w(s + 2), {"left", "right"}) && w(s + 3) == "to" &&
@@ -1286,16 +1313,30 @@ class Planner {
         if (np.type == NP::definite)
           for (const auto& a : actors_)
             if (a.noun == np.noun || a.kind == np.kind) return true;
-        return Lexicon::instance().animate_class(np.noun) == 1;
+        if (int cls = Lexicon::instance().animate_class(np.noun); cls == 1) {
+          return true;
+        } else if (cls == 2) {
+          // Animals act only in scenes that already have animal actors ("a dog chases a cat"), not as props.
+          for (const auto& a : actors_)
+            if (!a.noun.empty() && Lexicon::instance().animate_class(a.noun) == 2) return true;
+        }
+        return false;
       default: return true;
     }
   }
   // Skips an object noun phrase ("the door", "a red ball", "the big tree"); returns the index after it.
   size_t skip_object(size_t k) const {
     size_t s = k;
-    if (kDeterminers.count(w(s)) || at(s).kind == Token::number || (kNumberWords.count(w(s)) && w(s) != "half")) ++s;
+    bool det = false;
+    if (kDeterminers.count(w(s)) || at(s).kind == Token::number || (kNumberWords.count(w(s)) && w(s) != "half")) {
+      ++s;
+      det = true;
+    }
     size_t e = s;
-    while (e < s + 3 && !is_punct(e) && !is_function_word(w(e)) && !kManner.count(w(e)) && !verb_at(e, false)) ++e;
+    // After a determiner the next words are the noun phrase even when they could be verbs ("a box", "the phone").
+    while (e < s + 3 && !is_punct(e) && !is_function_word(w(e)) && !kManner.count(w(e)) &&
+           (det ? !(e > s && verb_at(e, false) && !verb_at(e - 1, false)) : !verb_at(e, false)))
+      ++e;
     if (e == s && e < toks_.size() && !is_punct(e) && !is_function_word(w(e)) && !kManner.count(w(e)) &&
         !verb_at(e, false))
       ++e;
@@ -1309,6 +1350,10 @@ class Planner {
     // Prefix: auxiliaries, negation, manners, aspect verbs ("starts to", "keeps"), "there is".
     for (int guard = 0; guard < 12 && !is_punct(s); ++guard) {
       sv x = w(s);
+      if (one_of(x, {"do", "does", "did", "has", "have", "had"}) &&
+          (kDeterminers.count(w(s + 1)) || one_of(w(s + 1), {"nothing", "some", "jumping", "push", "sit"}) ||
+           text::hand_noun(std::string(w(s + 1)))))
+        break;  // "does a dance", "has a drink", "does nothing": a light verb, not an auxiliary
       if (kAux.count(x) || one_of(x, {"also", "just", "then", "suddenly", "immediately", "now", "still", "gonna",
                                       "first", "again", "both", "all", "each", "who", "that", "which",
                                       "slowly_"})) {
@@ -1695,7 +1740,10 @@ class Planner {
             at(k).kind == Token::number || kNumberWords.count(x)) {
           std::vector<NP> nps;
           size_t end = k;
-          if (parse_np_list(k, nps, end, true) && np_is_figure(nps[0]) &&
+          bool listed = parse_np_list(k, nps, end, true);
+          // "... waves the man walks": no punctuation, but a new subject with its own verb starts here.
+          if (listed && nps[0].type != NP::pron && verb_start(end) && !one_of(w(end), {"and", "then"})) return;
+          if (listed && np_is_figure(nps[0]) &&
               !one_of(x, {"himself", "herself", "themselves"})) {
             for (const auto& np : nps)
               for (int id : resolve(np, subject))
@@ -1850,6 +1898,17 @@ class Planner {
         sub_clause = -1;
       }
       if (is_end(k)) break;
+      // A duration before its clause: "For three seconds, a woman claps".
+      Dur lead;
+      {
+        size_t q = k;
+        if (w(q) == "for" && parse_duration(q, lead)) {
+          k = q;
+          if (w(k) == ",") ++k;
+        } else {
+          lead = {};
+        }
+      }
       // Subject?
       std::vector<int> subj;
       bool explicit_subject = false;
@@ -1924,6 +1983,11 @@ class Planner {
           subject = who;
         }
       }
+      bool made_default = !explicit_subject && actors_.size() == 1 && clauses_.empty() && last_group_.empty() &&
+                          subject == who && actors_[0].kind == "person" && actors_[0].noun.empty() &&
+                          !actors_[0].named && fresh_default_;
+      fresh_default_ = false;
+      size_t actors_before = actors_.size();
       VP vp;
       size_t v = k;
       bool got = parse_vp(v, pending ? std::vector<int>{} : who, vp);
@@ -1944,6 +2008,14 @@ class Planner {
           got = true;
         }
       }
+      // A figure conjured up for words that turned out to mean nothing is withdrawn.
+      auto withdraw_default = [&] {
+        if (made_default && actors_.size() == actors_before && actors_.size() == 1 && clauses_.empty()) {
+          actors_.clear();
+          subject.clear();
+        }
+      };
+      if (!got || vp.unknown || vp.action < 0) withdraw_default();
       if (!got) {
         if (at(k).kind == Token::word && at(k).ascii && !is_function_word(w(k)) && !kKinds.count(w(k)) &&
             !kNames.count(w(k)) && !kManner.count(w(k)) && at(k).w.size() > 1)
@@ -1959,6 +2031,7 @@ class Planner {
         continue;
       }
       if (vp.action < 0) continue;
+      if (lead.kind != Dur::none && vp.dur.kind == Dur::none) vp.dur = lead;
       // Build the clause(s).
       Link link = c.then ? Link::then : c.par ? Link::par : Link::seq;
       size_t before_count = clauses_.size();
@@ -2058,6 +2131,8 @@ class Planner {
       vp.action = act::idle;
       vp.overlay = -1;
     }
+    if (vp.action == act::kick && vp.object_noun == "ball") vp.action = act::kicking;
+    if (vp.action == act::kicking && (!vp.targets.empty() || !vp.objects.empty())) vp.pass = vp.pass || !vp.targets.empty();
     int action = vp.action;
     auto add = [&](std::vector<std::pair<int, Step>> steps, bool sync, Link l, std::vector<int> subj) {
       Clause c;
@@ -2635,6 +2710,7 @@ class Planner {
   bool open_vocab_ = true;
   bool cap_warned_ = false;
   bool code_like_ = false;
+  bool fresh_default_ = false;
   std::vector<Token> toks_;
   std::vector<Actor> actors_;
   std::vector<Clause> clauses_;

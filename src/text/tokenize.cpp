@@ -96,10 +96,27 @@ CleanText clean_text(std::string_view in, size_t max_bytes) {
     out.text.append(bytes);
   }
   // Strip markup: <tag ...>, </tag>, <!-- ... -->. Only when it looks like a tag (letter, '/' or '!' after '<').
+  // Script and style elements go with their content.
   std::string stripped;
   stripped.reserve(out.text.size());
   const std::string& t = out.text;
+  auto lower_at = [&](size_t k, std::string_view what) {
+    if (k + what.size() > t.size()) return false;
+    for (size_t i = 0; i < what.size(); ++i)
+      if (to_lower(t[k + i]) != what[i]) return false;
+    return true;
+  };
   for (size_t k = 0; k < t.size(); ++k) {
+    if (lower_at(k, "<script") || lower_at(k, "<style")) {
+      std::string_view end_tag = lower_at(k, "<script") ? "</script" : "</style";
+      size_t e = k + 1;
+      while (e < t.size() && !lower_at(e, end_tag)) ++e;
+      size_t close = t.find('>', e);
+      stripped += ' ';
+      out.had_markup = true;
+      k = close == std::string::npos ? t.size() : close;
+      continue;
+    }
     if (t[k] == '<' && k + 1 < t.size() && (is_ascii_letter(t[k + 1]) || t[k + 1] == '/' || t[k + 1] == '!')) {
       size_t close = t.find('>', k + 1);
       if (close != std::string::npos && close - k <= 256) {
