@@ -357,3 +357,30 @@ TEST(ModelConfig, PublishedParameterCounts) {
   EXPECT_THROW(ModelConfig::from_json("{\"d_model\": 256}"), Error);
   EXPECT_THROW(ModelConfig::preset("huge"), Error);
 }
+
+#include "stickgen/motion_space.hpp"
+
+TEST(MotionSpace, RoundTripAndRootRelativeStatistics) {
+  Clip a = walking_clip(SkeletonFormat::v1, 100, 1.9f);
+  Clip b = walking_clip(SkeletonFormat::v1, 100, 7.4f);
+  auto norm = MotionSpace::fit({&a, &b}, SkeletonFormat::v1, true);
+  ASSERT_EQ(norm.mean.size(), 20u);
+  ASSERT_EQ(norm.physics_std.size(), 6u);
+  // Root-relative x: travelling does not inflate the x statistics.
+  EXPECT_LT(norm.std[0], 0.5f);
+  MotionSpace space(SkeletonFormat::v1, norm);
+  std::vector<float> net(20), back(20);
+  const float* pose = b.pose(77, 0);
+  space.encode_pose(pose, net.data());
+  const float rx = root_position(b.skeleton(), pose).x;
+  space.decode_pose(net.data(), rx, back.data());
+  for (int k = 0; k < 20; ++k) EXPECT_NEAR(back[k], pose[k], 1e-4);
+  std::vector<float> pn(6), pb(6);
+  space.encode_physics(b.physics_at(5, 0), pn.data());
+  space.decode_physics(pn.data(), pb.data());
+  for (int k = 0; k < 6; ++k) EXPECT_NEAR(pb[k], b.physics_at(5, 0)[k], 1e-4);
+  auto parsed = MotionNormalization::from_json(norm.to_json());
+  EXPECT_TRUE(parsed.root_relative_x);
+  EXPECT_EQ(parsed.physics_mean.size(), 6u);
+  EXPECT_THROW(MotionSpace(SkeletonFormat::v3, norm), Error);
+}

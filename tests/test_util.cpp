@@ -49,12 +49,29 @@ std::string shell_quote(const std::string& s) {
   return out + "'";
 }
 
+// The build tree's binaries when the environment does not name them (a test run outside ctest):
+// test programs live in <build>/tests, the tools in <build>.
+static std::string build_tool(const char* env, const char* name) {
+  std::string v = env_or(env, "");
+  if (!v.empty()) return v;
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    for (const fs::path& dir : {self.parent_path().parent_path(), self.parent_path().parent_path().parent_path()})
+      if (fs::exists(dir / name)) return (dir / name).string();
+  }
+  return "";
+}
+
+std::string stickgen_bin() { return build_tool("STICKGEN_BIN", "stickgen"); }
+std::string stickgen_train_bin() { return build_tool("STICKGEN_TRAIN_BIN", "stickgen-train"); }
+
 CommandResult run_stickgen(const std::string& args) {
-  return run_command(shell_quote(env_or("STICKGEN_BIN", "stickgen")) + " " + args);
+  return run_command(shell_quote(stickgen_bin()) + " " + args);
 }
 
 CommandResult run_stickgen_train(const std::string& args) {
-  std::string bin = env_or("STICKGEN_TRAIN_BIN", "");
+  std::string bin = stickgen_train_bin();
   if (bin.empty()) return {};
   return run_command(shell_quote(bin) + " " + args);
 }

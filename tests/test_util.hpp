@@ -29,6 +29,10 @@ CommandResult run_command(const std::string& command_line);
 CommandResult run_stickgen(const std::string& args);
 // Runs `stickgen-train <args>` ($STICKGEN_TRAIN_BIN); exit_code -1 when it is not built.
 CommandResult run_stickgen_train(const std::string& args);
+// Paths of the built tools ($STICKGEN_BIN / $STICKGEN_TRAIN_BIN, else found beside the test
+// program in the build tree; "" when absent).
+std::string stickgen_bin();
+std::string stickgen_train_bin();
 // Single-quotes a string for the shell.
 std::string shell_quote(const std::string& s);
 // $STICKGEN_SOURCE_DIR (the repository root).

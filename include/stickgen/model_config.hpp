@@ -43,8 +43,14 @@ struct ModelConfig {
   static ModelConfig from_json(const std::string& json);  // Error naming the bad key
 };
 
+// How poses and physics are presented to the network (see include/stickgen/motion_space.hpp).
 struct MotionNormalization {
   std::vector<float> mean, std;  // [input_dim]; empty = identity
+  std::vector<float> physics_mean, physics_std;  // [6]; empty = identity
+  // true: every x coordinate is taken relative to the root's x in the same frame before
+  // normalising (horizontal travel then comes from the physics head's vx).
+  bool root_relative_x = false;
+  bool empty() const { return mean.empty(); }
   std::string to_json() const;
   static MotionNormalization from_json(const std::string& json);
 };

@@ -107,7 +107,12 @@ ModelConfig ModelConfig::from_json(const std::string& text) {
   return c;
 }
 
-std::string MotionNormalization::to_json() const { return json{{"mean", mean}, {"std", std}}.dump(); }
+std::string MotionNormalization::to_json() const {
+  json j{{"mean", mean}, {"std", std}};
+  if (!physics_mean.empty()) j["physics_mean"] = physics_mean, j["physics_std"] = physics_std;
+  if (root_relative_x) j["root_relative_x"] = true;
+  return j.dump();
+}
 
 MotionNormalization MotionNormalization::from_json(const std::string& text) {
   MotionNormalization n;
@@ -115,12 +120,21 @@ MotionNormalization MotionNormalization::from_json(const std::string& text) {
     json j = json::parse(text);
     n.mean = j.at("mean").get<std::vector<float>>();
     n.std = j.at("std").get<std::vector<float>>();
+    if (j.contains("physics_mean")) {
+      n.physics_mean = j.at("physics_mean").get<std::vector<float>>();
+      n.physics_std = j.at("physics_std").get<std::vector<float>>();
+    }
+    n.root_relative_x = j.value("root_relative_x", false);
   } catch (const json::exception& e) {
     throw Error(std::string("model normalization: expected {\"mean\": [...], \"std\": [...]} (") + e.what() + ")");
   }
   if (n.mean.size() != n.std.size()) throw Error("model normalization: mean and std differ in length");
+  if (n.physics_mean.size() != n.physics_std.size() || (!n.physics_mean.empty() && n.physics_mean.size() != 6))
+    throw Error("model normalization: physics_mean and physics_std must both have 6 values");
   for (float s : n.std)
     if (!(s > 0.f)) throw Error("model normalization: every std must be positive");
+  for (float s : n.physics_std)
+    if (!(s > 0.f)) throw Error("model normalization: every physics_std must be positive");
   return n;
 }
 

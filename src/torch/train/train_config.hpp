@@ -1,0 +1,66 @@
+// Training configuration: plain data with defaults, overridden by a YAML file (the reference's key
+// names: model.*, training.*, loss_weights.*, data.*, optimization.*) and then by the command line.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "stickgen/model_config.hpp"
+
+namespace stickgen::train {
+
+struct TrainConfig {
+  ModelConfig model = ModelConfig::small();
+
+  // training.*
+  std::string stage = "pretrain";  // pretrain | sft (recorded in the model file)
+  int batch_size = 4;
+  int grad_accum_steps = 16;
+  double epochs = 1;        // passes over the training sequences (fractions allowed)
+  int max_steps = 0;        // optimizer steps; 0 = from epochs
+  double learning_rate = 3e-4;
+  double min_lr_ratio = 0.1;   // cosine decays to learning_rate * min_lr_ratio
+  int warmup_steps = 50;
+  double max_grad_norm = 1.0;
+  uint64_t seed = 42;
+  std::string init_from;    // model file to start from (weights + motion normalisation), fresh optimizer
+  int max_frames = 250;     // longest window of frames one sequence sees
+  int min_frames = 16;      // shorter sequences are skipped
+  double input_noise = 0.03;          // Gaussian noise on input frames, normalised units
+  double scheduled_sampling = 0.25;   // final probability of feeding the model's own prediction
+  double scheduled_sampling_start = 0.3;  // fraction of training before sampling starts ramping up
+  double action_dropout = 0.3;        // fraction of sequences trained without action input (action head loss)
+  int val_every = 100;      // optimizer steps between validations (and checkpoints)
+  int val_sequences = 64;   // validation sequences per evaluation (0 = all)
+  int rollout_sequences = 8;  // free-rollout checks per validation
+  int save_every = 0;       // optimizer steps between checkpoints; 0 = with validation
+  int log_every = 10;
+
+  // optimization.*
+  double weight_decay = 0.01;
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+
+  // loss_weights.*
+  double w_pose = 1.0, w_temporal = 0.1, w_action = 0.15, w_physics = 0.2;
+
+  // data.*
+  std::string train_data;   // dataset directory
+  std::string train_split = "train";
+  std::string val_split = "val";
+  std::string text_encoder = "hashed-v1";  // or "dataset": use the dataset's stored embeddings
+  std::string output_dir = "runs/train";    // data.checkpoint_dir
+  bool root_relative_x = true;
+
+  // Parses a YAML file into this config (keys not present keep their values). Unknown keys in the
+  // sections we read are errors naming them, so a typo never silently trains something else.
+  void load_yaml(const std::filesystem::path& path);
+  // "section.key=value" overrides, as given on the command line.
+  void set(const std::string& dotted_key, const std::string& value);
+  std::string to_json() const;
+  static TrainConfig from_json(const std::string& json);
+  void validate() const;
+};
+
+}  // namespace stickgen::train
