@@ -34,6 +34,50 @@ std::vector<int> sheet_frames(int frames, int n) {
   return out;
 }
 
+// Cell labels in a tiny stroke font (seven-segment digits, '#', '.', 's'): no font lookup, so a
+// sheet looks the same on every machine and never touches fontconfig.
+void draw_label(cairo_t* cr, double x, double y, double size, std::string_view text) {
+  constexpr double w = 0.55;  // glyph width; height is 1 (y down from the top of the glyph)
+  // Segments a..g of a seven-segment digit as (x0, y0, x1, y1).
+  static constexpr double seg[7][4] = {{0, 0, w, 0},   {w, 0, w, .5}, {w, .5, w, 1}, {0, 1, w, 1},
+                                       {0, .5, 0, 1},  {0, 0, 0, .5}, {0, .5, w, .5}};
+  static constexpr const char* digits[10] = {"abcdef", "bc", "abged", "abgcd", "fgbc",
+                                             "afgcd",  "afgedc", "abc", "abcdefg", "abcdfg"};
+  cairo_save(cr);
+  cairo_translate(cr, x, y);
+  cairo_scale(cr, size, size);
+  cairo_set_line_width(cr, 0.13);
+  cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
+  double pen = 0;
+  for (char ch : text) {
+    auto line = [&](double x0, double y0, double x1, double y1) {
+      cairo_move_to(cr, pen + x0, y0);
+      cairo_line_to(cr, pen + x1, y1);
+    };
+    if (ch == '1') {
+      line(w * 0.5, 0, w * 0.5, 1);
+    } else if (ch >= '0' && ch <= '9') {
+      for (const char* c = digits[ch - '0']; *c; ++c) {
+        const double* g = seg[*c - 'a'];
+        line(g[0], g[1], g[2], g[3]);
+      }
+    } else if (ch == 's') {  // a small '5' in the lower half
+      for (const char* c = "afgcd"; *c; ++c) {
+        const double* g = seg[*c - 'a'];
+        line(g[0] * 0.8, 0.45 + g[1] * 0.55, g[2] * 0.8, 0.45 + g[3] * 0.55);
+      }
+    } else if (ch == '#') {
+      line(0.2, 0.05, 0.15, 0.95), line(0.45, 0.05, 0.4, 0.95), line(0, 0.35, w, 0.35), line(0, 0.65, w, 0.65);
+    } else if (ch == '.') {
+      line(0.1, 0.97, 0.1, 0.97);
+      pen -= 0.4;
+    }
+    pen += ch == ' ' ? 0.45 : 0.85;
+  }
+  cairo_stroke(cr);
+  cairo_restore(cr);
+}
+
 void write_sheet(const Clip& clip, const std::filesystem::path& path, const RenderOptions& opts, Surface& surf) {
   const render_detail::Scene scene = render_detail::build_scene(clip, opts);
   const std::vector<int> picks = sheet_frames(clip.frames, opts.sheet_frames);
@@ -53,7 +97,7 @@ void write_sheet(const Clip& clip, const std::filesystem::path& path, const Rend
   const Rgb line = scene.style.ground;
   cairo_set_source_rgb(surf.cr, line.r / 255.0, line.g / 255.0, line.b / 255.0);
   cairo_paint(surf.cr);
-  const double font = std::clamp(opts.height * 0.045, 9.0, 28.0);
+  const double font = std::clamp(opts.height * 0.04, 7.0, 24.0);
   for (int i = 0; i < n; ++i) {
     const int cx = (i % cols) * (opts.width + gap), cy = (i / cols) * (opts.height + gap);
     cairo_save(surf.cr);
@@ -61,12 +105,9 @@ void write_sheet(const Clip& clip, const std::filesystem::path& path, const Rend
     render_detail::draw_frame(surf.cr, scene, picks[i], opts.width, opts.height);
     // Label each cell with its frame number and time.
     char label[64];
-    std::snprintf(label, sizeof label, "#%d  %.2f s", picks[i], picks[i] / clip.fps);
-    cairo_select_font_face(surf.cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
-    cairo_set_font_size(surf.cr, font);
+    std::snprintf(label, sizeof label, "#%d  %.2fs", picks[i], picks[i] / clip.fps);
     cairo_set_source_rgb(surf.cr, line.r / 255.0, line.g / 255.0, line.b / 255.0);
-    cairo_move_to(surf.cr, font * 0.5, font * 1.2);
-    cairo_show_text(surf.cr, label);
+    draw_label(surf.cr, font * 0.5, font * 0.5, font, label);
     cairo_restore(surf.cr);
   }
 }
