@@ -122,8 +122,9 @@ struct SynthCheck {
   bool ok() const { return failures.empty(); }
 };
 
-// Foot slip: a planted run is >= 2 consecutive frames with the ankle below 0.03 units and moving
-// slower than 0.25 body heights/s; its slip is horizontal path length / duration.
+// Foot slip: a planted run is >= 2 consecutive frame steps with the ankle below 0.03 units at
+// both ends and moving (in any direction) slower than 0.25 body heights/s; its slip is the
+// horizontal path length / duration, in body heights per second.
 SynthCheck check_synth_clip(const Clip& clip, const SynthCheckLimits& limits = {});
 
 }  // namespace stickgen

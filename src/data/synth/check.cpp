@@ -86,7 +86,9 @@ SynthCheck check_synth_clip(const Clip& clip, const SynthCheckLimits& lim) {
         }
         const Vec2 p0 = at(t - 1, a, foot), p1 = at(t, a, foot);
         const float dx = std::fabs(p1.x - p0.x);
-        const bool planted = p0.y < 0.03f && p1.y < 0.03f && dx * clip.fps < 0.25f * height;
+        // Planted: on the ground (below 2 cm) and nearly still; a foot setting down or lifting off
+        // moves fast vertically and is not planted. The slip measured is horizontal.
+        const bool planted = p0.y < 0.03f && p1.y < 0.03f && (p1 - p0).norm() * clip.fps < 0.25f * height;
         if (planted) {
           ++run, path += dx;
         } else {

@@ -3,6 +3,8 @@
 #include "data/synth/gait.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 
 namespace stickgen::synth {
 
@@ -34,6 +36,30 @@ Gait::Gait(const GaitSpec& spec, const SegmentCtx& ctx, int k0, int k1)
       if (s == R && spec.asym > 0.f) e = a + (e - a) * (1.f - spec.asym);
       c_[s].push_back({a, e});
     }
+  }
+  // The flat part of a stance must fit under the hip: the foot travels v * duration relative to the
+  // pelvis, which a leg of reach R at pelvis height h covers only within +-sqrt(R^2 - h^2). Walks
+  // lower the pelvis a little; runs shorten their ground contact (as real runners do at speed).
+  {
+    float vmax = 0.f;
+    for (int k = std::max(0, k0); k < std::min(k1, T); ++k) vmax = std::max(vmax, std::fabs(v[k]));
+    const float leg = body_->leg(), reach = 0.975f * leg;
+    const float cad = base * std::clamp(0.6f + 0.4f * vmax / vnom, 0.6f, 1.5f);
+    const float cycle = 2.f / cad;
+    for (int s = 0; s < 2; ++s)
+      for (auto& c : c_[s]) {
+        const float flat = (c.e - c.s) * (1.f - spec.roll) * cycle;
+        const float D = vmax * flat;
+        float h = spec_.height * leg;
+        if (D <= 2.f * std::sqrt(std::max(0.f, reach * reach - h * h))) continue;
+        if (!spec.flight) {
+          const float need = std::sqrt(std::max(0.f, reach * reach - 0.25f * D * D)) / leg;
+          spec_.height = std::max(0.8f, std::min(spec_.height, need));
+          h = spec_.height * leg;
+        }
+        const float allowed = 2.f * std::sqrt(std::max(0.f, reach * reach - h * h));
+        if (D > allowed) c.e = c.s + (c.e - c.s) * allowed / D;
+      }
   }
   // Flights: phases of the cycle where no foot is down (sampled; gaits are simple patterns).
   constexpr int kSamples = 400;
@@ -152,10 +178,13 @@ void Gait::foot(int side, int k, float& x, float& y, uint8_t& contact) const {
   const float B = place(cn, jn);
   // The foot arrives above its landing spot a little early and sets down vertically, so it never
   // skids along the ground.
-  const float sx = smooth(q / 0.86f), sq = smooth(q);
+  const float sx = smooth(q / (spec_.flight ? 0.95f : 0.86f)), sq = smooth(q);
   const float lift = spec_.lift * scale_ * a;
   x = lerp(A.x, B, sx) - Xk;
-  y = A.y * (1.f - sq) + lift * std::sin(kPi * std::pow(std::clamp(q, 0.f, 1.f), spec_.skew));
+  // Clearance: a bump q^s (1 - q) peaking at s / (s + 1), with a steep final descent.
+  const float sk = spec_.skew, qq = std::clamp(q, 0.f, 1.f);
+  const float peak = sk / (sk + 1.f), norm = std::pow(peak, sk) * (1.f - peak);
+  y = A.y * (1.f - sq) + lift * std::pow(qq, sk) * (1.f - qq) / norm;
   contact = a < 0.5f;
 }
 
@@ -210,6 +239,18 @@ void Gait::eval(int k, LocalPose& p) const {
   p.nod = -0.6f * p.lean;
   p.bend = 0.f;
 
+
+  legs(k, p);
+  // Arms swing against the legs: the left arm leads while the right foot is forward.
+  const float sw = std::cos(kTwoPi * static_cast<float>(ph));
+  const float amp = spec_.arm_swing * a * ctx_.amp;
+  p.sh[L] = spec_.arm_base - amp * sw;
+  p.sh[R] = spec_.arm_base + amp * sw;
+  p.el[L] = spec_.elbow + spec_.elbow_swing * std::max(0.f, -sw) * a;
+  p.el[R] = spec_.elbow + spec_.elbow_swing * std::max(0.f, sw) * a;
+}
+
+void Gait::legs(int k, LocalPose& p) const {
   for (int s = 0; s < 2; ++s) {
     if (c_[s].empty()) {  // the held leg of a hop
       p.hip[s] = 0.35f, p.knee[s] = 1.5f, p.foot[s] = 0;
@@ -218,17 +259,9 @@ void Gait::eval(int k, LocalPose& p) const {
     float x, y;
     uint8_t contact;
     foot(s, k, x, y, contact);
-    leg_ik(b, {p.px, p.py}, {x, y}, p.hip[s], p.knee[s]);
+    leg_ik(*body_, {p.px, p.py}, {x, y}, p.hip[s], p.knee[s]);
     p.foot[s] = contact;
   }
-
-  // Arms swing against the legs: the left arm leads while the right foot is forward.
-  const float sw = std::cos(kTwoPi * static_cast<float>(ph));
-  const float amp = spec_.arm_swing * a * ctx_.amp;
-  p.sh[L] = spec_.arm_base - amp * sw;
-  p.sh[R] = spec_.arm_base + amp * sw;
-  p.el[L] = spec_.elbow + spec_.elbow_swing * std::max(0.f, -sw) * a;
-  p.el[R] = spec_.elbow + spec_.elbow_swing * std::max(0.f, sw) * a;
 }
 
 }  // namespace stickgen::synth

@@ -37,6 +37,8 @@ class Gait {
  public:
   Gait(const GaitSpec& spec, const SegmentCtx& ctx, int k0, int k1);
   void eval(int k, LocalPose& p) const;
+  // Re-aims both legs at the gait's feet after the pelvis (px, py) was moved by the caller.
+  void legs(int k, LocalPose& p) const;
   float phase(int k) const;  // cycles
   float activity(int k) const;  // 0 (standing) .. 1 (fully stepping)
 

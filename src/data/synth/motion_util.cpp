@@ -15,23 +15,49 @@ LocalPose sample_keys(const Body& b, const std::vector<Key>& keys, float t) {
   const LocalPose& pa = keys[i].p;
   const LocalPose& pb = keys[i + 1].p;
   LocalPose p = blend(pa, pb, w);
-  const bool feet = (pa.foot[L] && pb.foot[L]) || (pa.foot[R] && pb.foot[R]);
-  const bool hands = (pa.hand[L] == kHandPin && pb.hand[L] == kHandPin) || (pa.hand[R] == kHandPin && pb.hand[R] == kHandPin);
-  if (!feet && !hands) return p;
-  Joints ja, jb;
+  Joints ja, jb, jp;
   local_fk(b, pa, ja);
   local_fk(b, pb, jb);
-  const Joints jp = hands ? local_joints(b, p) : Joints{};
-  for (int s = 0; s < 2; ++s) {
-    if (pa.foot[s] && pb.foot[s]) {
-      const int an = s == L ? v3::l_ankle : v3::r_ankle;
-      const Vec2 target = ja[an] + (jb[an] - ja[an]) * w;
-      leg_ik(b, {p.px, p.py}, target, p.hip[s], p.knee[s]);
+  local_fk(b, p, jp);
+  const float s = b.leg() / 1.2f;
+  const int ankle[2] = {v3::l_ankle, v3::r_ankle};
+  // Feet. Planted at both keys: stay put, or step (lifted, one foot after the other) when the
+  // keys put it somewhere else. Landing: arrive above the spot, then set down. Lifting: up first.
+  const float dl = (jb[ankle[L]] - ja[ankle[L]]).norm(), dr = (jb[ankle[R]] - ja[ankle[R]]).norm();
+  const bool step[2] = {pa.foot[L] && pb.foot[L] && dl > 0.03f, pa.foot[R] && pb.foot[R] && dr > 0.03f};
+  const int first = dl >= dr ? L : R;
+  for (int side = 0; side < 2; ++side) {
+    const Vec2 a = ja[ankle[side]], c = jb[ankle[side]], g = jp[ankle[side]];
+    Vec2 target = g;
+    if (pa.foot[side] && pb.foot[side]) {
+      if (step[side]) {
+        float w0 = 0.f, w1 = 1.f;
+        if (step[1 - side]) (side == first ? w1 : w0) = side == first ? 0.55f : 0.45f;
+        const float u = clamp01((w - w0) / (w1 - w0));
+        target = a + (c - a) * smoother(u) + Vec2{0.f, 0.1f * s * std::sin(kPi * u)};
+        p.foot[side] = u <= 0.f || u >= 1.f;
+      } else {
+        target = a + (c - a) * w;
+        p.foot[side] = 1;
+      }
+    } else if (!pa.foot[side] && pb.foot[side]) {
+      const float clear = lerp(a.y, c.y, w) + 0.1f * s * std::sin(kPi * w);
+      target = {lerp(g.x, c.x, smooth((w - 0.4f) / 0.45f)), std::max(g.y, clear)};
+      p.foot[side] = w >= 1.f;
+    } else if (pa.foot[side] && !pb.foot[side]) {
+      const float clear = lerp(a.y, c.y, w) + 0.1f * s * std::sin(kPi * w);
+      target = {lerp(a.x, g.x, smooth((w - 0.2f) / 0.5f)), std::max(g.y, clear)};
+      p.foot[side] = w <= 0.f;
+    } else {
+      continue;
     }
-    if (pa.hand[s] == kHandPin && pb.hand[s] == kHandPin) {
-      const int wr = s == L ? v3::l_wrist : v3::r_wrist;
+    leg_ik(b, {p.px, p.py}, target, p.hip[side], p.knee[side]);
+  }
+  for (int side = 0; side < 2; ++side) {
+    if (pa.hand[side] == kHandPin && pb.hand[side] == kHandPin) {
+      const int wr = side == L ? v3::l_wrist : v3::r_wrist;
       const Vec2 target = ja[wr] + (jb[wr] - ja[wr]) * w;
-      arm_ik(b, p.lean + p.bend, jp[s == L ? v3::l_shoulder : v3::r_shoulder], target, p.sh[s], p.el[s]);
+      arm_ik(b, p.lean + p.bend, jp[side == L ? v3::l_shoulder : v3::r_shoulder], target, p.sh[side], p.el[side]);
     }
   }
   return p;

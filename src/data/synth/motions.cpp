@@ -143,6 +143,10 @@ class Locomotion : public BaseMotion {
       default:
         break;
     }
+    gait_.legs(k, p);  // the pelvis may have swayed: feet stay where the gait put them
+    const float breath = std::sin(kTwoPi * (0.25f * t + ph_[1]));
+    p.bend += 0.01f * breath;
+    p.shrug[L] += 0.004f * s * breath, p.shrug[R] += 0.004f * s * breath;
   }
 
  private:
@@ -440,6 +444,10 @@ class Gesture : public BaseMotion {
         break;
     }
     (void)rest;
+    if (c_.action != act::fight_stance && c_.action != act::punch) {  // hips moved: feet stay planted
+      const float x0 = X(k);
+      plant_feet(b_, p, {feet_[L] - x0, 0.f}, {feet_[R] - x0, 0.f});
+    }
     if (c_.action != act::catching && c_.action != act::clap && c_.action != act::reading) {
       // Gestures grow in from the resting arms instead of snapping.
       for (int side = 0; side < 2; ++side) {
@@ -519,9 +527,12 @@ class Jump : public BaseMotion {
     const float crouch = clamp01((stand_h - y) / std::max(1e-3f, crouch_));
     p.py = y;
     const float x0 = X(k);
-    if (air > 0.f || (u >= t2 && u < t3)) {
+    if (u >= t2 && u < t3) {  // airborne: feet tuck up over the spots they left and land on
+      const float tuck = 0.25f * b_.leg() * air;
       for (int side = 0; side < 2; ++side) {
-        p.hip[side] = 0.35f * air, p.knee[side] = 0.08f + 0.7f * air;
+        const Vec2 hip{p.px, p.py};
+        const Vec2 spot{feet_[side] - x0, std::max(0.f, p.py - top + tuck)};
+        leg_ik(b_, hip, spot, p.hip[side], p.knee[side]);
         p.foot[side] = 0;
       }
     } else {
@@ -694,6 +705,7 @@ class Keyed : public BaseMotion {
           const int back = 1 - d;
           leg_ik(b_, {lunge.px, lunge.py}, {0.06f * s, 0.f}, lunge.hip[d], lunge.knee[d]);
           leg_ik(b_, {lunge.px, lunge.py}, {lunge.px - 0.5f * s, 0.08f * s}, lunge.hip[back], lunge.knee[back]);
+          lunge.foot[back] = 0;  // on its toes
           add(0.45f, lunge);
           add(0.95f, pose_kneel_at(b_, 0.06f * s, d));
         } else {
@@ -1071,6 +1083,24 @@ class Crawl : public BaseMotion {
  public:
   Crawl(const SegmentCtx& c, int k0, int k1) : BaseMotion(c, k0, k1) {
     entry_ = c.from == Posture::prone ? 0.f : 1.1f / c.tempo;
+    // Down onto one knee, then onto the hands.
+    const float s = sc(), T = entry_;
+    LocalPose first = pose_stand_at(b_, -0.05f * s, 0.06f * s);
+    if (c.from == Posture::kneeling) first = pose_kneel_at(b_, 0.06f * s, dom_);
+    if (c.from == Posture::sitting) first = pose_sit_at(b_, 0.05f * s, 0);
+    if (c.from == Posture::lying) first = pose_lie_back_at(b_, -0.69f * s, 0);
+    entry_keys_.push_back({0.f, first});
+    if (c.from == Posture::standing || c.from == Posture::crouching) {
+      LocalPose lunge = pose_kneel_at(b_, 0.06f * s, dom_);
+      lunge.py += 0.2f * s;
+      const int back = 1 - dom_;
+      leg_ik(b_, {lunge.px, lunge.py}, {0.06f * s, 0.f}, lunge.hip[dom_], lunge.knee[dom_]);
+      leg_ik(b_, {lunge.px, lunge.py}, {lunge.px - 0.5f * s, 0.08f * s}, lunge.hip[back], lunge.knee[back]);
+      lunge.foot[back] = 0;
+      entry_keys_.push_back({0.3f * T, lunge});
+      entry_keys_.push_back({0.6f * T, pose_kneel_at(b_, 0.06f * s, dom_)});
+    }
+    entry_keys_.push_back({T, pose_all_fours_at(b_, -0.38f * s)});
   }
   Posture end_posture() const override { return Posture::prone; }
 
@@ -1078,14 +1108,9 @@ class Crawl : public BaseMotion {
     const float s = sc();
     const float xk = X(k);
     const float base = 0.5f * (feet_[L] + feet_[R]);
+    const float kx0 = -0.38f * s;  // knees' spot once down on all fours (anchor-relative)
     if (t < entry_) {
-      std::vector<Key> keys{{0.f, pose_stand_at(b_, -0.05f * s, 0.05f * s)},
-                            {0.5f * entry_, pose_kneel2_at(b_, 0.05f * s)},
-                            {entry_, pose_all_fours_at(b_, 0.05f * s)}};
-      if (c_.from == Posture::kneeling) keys[0].p = pose_kneel_at(b_, 0.06f * s, dom_);
-      if (c_.from == Posture::sitting) keys[0].p = pose_sit_at(b_, 0.05f * s, 0);
-      if (c_.from == Posture::lying) keys[0].p = pose_lie_back_at(b_, -0.69f * s, 0);
-      p = sample_keys(b_, keys, t);
+      p = sample_keys(b_, entry_keys_, t);
       p.px += base - xk;
       return;
     }
@@ -1093,7 +1118,7 @@ class Crawl : public BaseMotion {
     // right knee). A limb is planted where the travel puts it at the middle of its stance.
     p = pose_all_fours_at(b_, 0.f);
     const float x_entry = Xt(c_.start + entry_);
-    p.px = base + 0.05f * s - x_entry;  // constant offset: pelvis rides on the anchor
+    p.px = base + kx0 - x_entry;  // constant offset: pelvis rides on the anchor
     const float period = 0.9f / c_.tempo, duty = 0.72f;
     const Joints j = local_joints(b_, p);
     auto limb = [&](float off, float rel, float& x, float& lift, bool& down) {
@@ -1128,10 +1153,16 @@ class Crawl : public BaseMotion {
     const float ph = (t - entry_) / period;
     p.nod += 0.05f * std::sin(kTwoPi * ph);
     p.bend += 0.03f * std::sin(kTwoPi * 2.f * ph);
+    if (entry_ > 0.f && t < entry_ + 0.4f) {  // settle from the last entry key into the crawl
+      LocalPose q = entry_keys_.back().p;
+      q.px += base - xk;
+      p = blend(q, p, smooth((t - entry_) / 0.4f));
+    }
   }
 
  private:
   float entry_;
+  std::vector<Key> entry_keys_;
 };
 
 class Swim : public BaseMotion {

@@ -178,6 +178,8 @@ SingleAction sample_single_action(int action, uint64_t seed) {
       a.direction = r < 0.3f ? Direction::none : r < 0.55f ? Direction::left : r < 0.8f ? Direction::right
                   : r < 0.9f ? Direction::around : Direction::backward;
       if (action == act::push || action == act::pull) a.direction = Direction::none;
+      const bool horizontal = action == act::swimming || action == act::flying || action == act::crawling;
+      if (horizontal && a.direction == Direction::around) a.direction = Direction::none;
     } else {
       a.direction = r < 0.6f ? Direction::none : r < 0.8f ? Direction::left : Direction::right;
     }

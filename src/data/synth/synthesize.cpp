@@ -8,6 +8,8 @@
 //     pelvis lowered where a leg cannot reach), then hands that must meet (clap, partners).
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "data/synth/engine.hpp"
@@ -432,7 +434,7 @@ float Engine::segment_speed(int a, int i, int k, float t) {
   }
   // Crawling starts once the body is down on all fours.
   if (s.action == act::crawling && s.from != Posture::prone)
-    return s.speed * ramp(t - s.start, 1.1f / s.tempo, 0.4f);
+    return s.speed * ramp(t - s.start, 1.1f / s.tempo + 0.2f, 0.5f);
   return s.speed;
 }
 
@@ -446,10 +448,15 @@ float Engine::facing_update(int a, int i, int k, float t, float psi_prev, float 
     const float u = clamp01((t - s.start) / dur);
     return s.psi_start + s.spin_dir * kTwoPi * s.spin_turns * smoother(u);
   }
-  if (s.dir == Direction::around && s.speed != 0.f && s.inter < 0) {
+  const bool horizontal = s.action == act::swimming || s.action == act::flying || s.action == act::crawling;
+  if (s.dir == Direction::around && s.speed != 0.f && s.inter < 0 && !horizontal) {
     tr.active = false;
-    const float radius = 1.2f + 0.15f * std::fabs(s.speed);
-    const float omega = std::fabs(v) / radius;
+    // Round a circle seen from the side: long side-on stretches, quick passes through the views
+    // from the front and the back (where a planar leg cannot show its step).
+    // Radius from a comfortable lateral acceleration (~0.55 g): small circles walking, wide ones running.
+    const float radius = std::max(1.2f, s.speed * s.speed / 8.f);
+    const float sp = std::sin(psi_prev);
+    const float omega = std::min(std::fabs(v) / radius * (0.45f + 2.2f * sp * sp), 50.f / std::max(0.1f, std::fabs(v)));
     return psi_prev + omega / fps_;
   }
   // Which way should the actor face?
@@ -626,6 +633,7 @@ void limb_targets(const std::vector<Vec2>& g, const std::vector<uint8_t>& contac
   pinned.assign(T, 0);
   int k = 0;
   const int settle = std::max(2, step_frames);  // a drift must last this long to be a new spot
+  const int long_run = 4 * step_frames;
   while (k < T) {
     if (!contact[k]) {
       ++k;
@@ -633,21 +641,29 @@ void limb_targets(const std::vector<Vec2>& g, const std::vector<uint8_t>& contac
     }
     Pin p{k, k, g[k]};
     if (p.at.y < 0.15f || ground_only) p.at.y = 0.f;
+    int run_end = k;
+    while (run_end + 1 < T && contact[run_end + 1]) ++run_end;
     int j = k;
     bool moved = false;
-    while (j + 1 < T && contact[j + 1]) {
-      if ((g[j + 1] - g[p.s]).norm() > drift) {
-        // Transient wander (an interpolation, a lean) is absorbed by the leg; a lasting one is a step.
-        int q = j + 1, last = std::min(T - 1, j + settle);
-        bool lasting = true;
-        for (; q <= last && contact[q]; ++q)
-          if ((g[q] - g[p.s]).norm() < 0.5f * drift) lasting = false;
-        if (lasting) {
-          moved = true;
-          break;
+    // A short contact is a gait's stance: the foot stays down for all of it and the leg absorbs
+    // any wander. Only long contacts (standing, sitting) may re-plant with an inserted step.
+    if (run_end - k + 1 < long_run) {
+      j = run_end;
+    } else {
+      while (j + 1 < T && contact[j + 1]) {
+        if ((g[j + 1] - g[p.s]).norm() > drift) {
+          // Transient wander (an interpolation, a lean) is absorbed by the leg; a lasting one is a step.
+          int q = j + 1, last = std::min(T - 1, j + settle);
+          bool lasting = true;
+          for (; q <= last && contact[q]; ++q)
+            if ((g[q] - g[p.s]).norm() < 0.5f * drift) lasting = false;
+          if (lasting) {
+            moved = true;
+            break;
+          }
         }
+        ++j;
       }
-      ++j;
     }
     p.e = j;
     pins.push_back(p);
@@ -663,7 +679,8 @@ void limb_targets(const std::vector<Vec2>& g, const std::vector<uint8_t>& contac
   f = g;
   for (const auto& p : pins)
     for (int q = p.s; q <= p.e; ++q) f[q] = p.at, pinned[q] = 1;
-  // Free stretches: carry the pin's offset in and out smoothly.
+  // Free stretches: carry the pin's offset in and out smoothly; inserted steps lift the foot; a
+  // foot leaving a pin rises before it travels and sets down vertically on the next one.
   const int np = static_cast<int>(pins.size());
   for (int n = 0; n <= np; ++n) {
     const int a = n == 0 ? -1 : pins[n - 1].e;      // last pinned frame before
@@ -671,19 +688,30 @@ void limb_targets(const std::vector<Vec2>& g, const std::vector<uint8_t>& contac
     if (b - a <= 1) continue;
     const Vec2 el = a >= 0 ? pins[n - 1].at - g[a] : Vec2{};
     const Vec2 er = b < T ? pins[n].at - g[b] : Vec2{};
+    int s0 = a + 1;  // first frame of an inserted step in this stretch
+    while (s0 < b && !inserted[s0]) ++s0;
+    int s1 = s0;
+    while (s1 < b && inserted[s1]) ++s1;
     for (int q = a + 1; q < b; ++q) {
       Vec2 off;
+      const bool step = inserted[q] != 0;
+      const float us = step ? static_cast<float>(q - s0 + 1) / (s1 - s0 + 1) : 0.f;
       if (a >= 0 && b < T) {
         const float u = static_cast<float>(q - a) / (b - a);
-        const float w = inserted[q] ? smoother(u) : smooth(u);
+        const float w = step ? smoother(u) : smooth(u);
         off = el * (1.f - w) + er * w;
-        if (inserted[q]) f[q].y += step_height * std::pow(std::sin(kPi * u), 0.6f);
       } else if (a >= 0) {
-        off = el * (1.f - smooth(static_cast<float>(q - a) / decay_frames));
+        off = el * (1.f - (step ? smoother(us) : smooth(static_cast<float>(q - a) / decay_frames)));
       } else {
         off = er * (1.f - smooth(static_cast<float>(b - q) / decay_frames));
       }
       f[q] = f[q] + off;
+      if (step) f[q].y += step_height * std::pow(std::sin(kPi * us), 0.6f);
+      if (a >= 0 && b < T && pins[n - 1].at.y == 0.f && pins[n].at.y == 0.f) {
+        const float u = static_cast<float>(q - a) / (b - a);
+        if (u < 0.2f) f[q].x = lerp(pins[n - 1].at.x, f[q].x, smooth(u / 0.2f));
+        if (u > 0.85f) f[q].x = lerp(f[q].x, pins[n].at.x, smooth((u - 0.85f) / 0.15f));
+      }
     }
   }
   for (auto& p : f) p.y = std::max(p.y, 0.f);
@@ -703,6 +731,9 @@ void Engine::lock_feet(Actor& A) {
   for (int s = 0; s < 2; ++s) {
     for (int k = 0; k < T_; ++k) g[k] = A.joints[k][ankle[s]], c[k] = A.poses[k].foot[s];
     limb_targets(g, c, 0.1f * scale, step, 0.07f * scale, decay, false, f[s], pinned[s]);
+    if (std::getenv("SYNTH_DEBUG"))
+      for (int k = 0; k < T_; ++k)
+        std::fprintf(stderr, "foot %d k %d c %d g (%.4f %.4f) f (%.4f %.4f) pin %d\n", s, k, c[k], g[k].x, g[k].y, f[s][k].x, f[s][k].y, pinned[s][k]);
   }
   // Where a leg cannot reach its target, lower the whole body (smoothly) until it can.
   const float reach = 0.997f * b.leg();
@@ -840,7 +871,19 @@ void Engine::meet_hands() {
 void Engine::world() {
   for (auto& A : actors_) {
     A.joints.resize(T_);
-    for (int k = 0; k < T_; ++k) forward_kinematics(A.body, A.poses[k], A.track.x[k], A.track.psi[k], A.joints[k]);
+    Joints local;
+    for (int k = 0; k < T_; ++k) {
+      forward_kinematics(A.body, A.poses[k], A.track.x[k], A.track.psi[k], A.joints[k]);
+      // Turned towards the viewer a leg's bones all look vertical, which would drag a lifted foot
+      // along the ground: a free foot keeps the height its pose gives it (the lock re-solves the knee).
+      const float c = std::cos(A.track.psi[k]);
+      if (std::fabs(c) < 0.999f && (!A.poses[k].foot[L] || !A.poses[k].foot[R])) {
+        local_fk(A.body, A.poses[k], local);
+        const float lift = A.joints[k][v3::pelvis_center].y - A.poses[k].py;
+        if (!A.poses[k].foot[L]) A.joints[k][v3::l_ankle].y = std::max(A.joints[k][v3::l_ankle].y, local[v3::l_ankle].y + lift);
+        if (!A.poses[k].foot[R]) A.joints[k][v3::r_ankle].y = std::max(A.joints[k][v3::r_ankle].y, local[v3::r_ankle].y + lift);
+      }
+    }
     lock_feet(A);
     lock_hands(A);
   }
