@@ -296,6 +296,8 @@ TEST(MotionFile, EveryErrorNamesItsField) {
       {"frames negative", [](json& j) { j["meta"]["total_frames"] = -2; }, "meta.total_frames: expected a frame count"},
       {"frames fraction", [](json& j) { j["meta"]["total_frames"] = 2.5; }, "meta.total_frames: expected a frame count"},
       {"frames huge", [](json& j) { j["meta"]["total_frames"] = 1e15; }, "meta.total_frames: expected a frame count"},
+      {"frames 2^63", [](json& j) { j["meta"]["total_frames"] = 9223372036854775808.0; }, "meta.total_frames: expected a frame count"},
+      {"input_dim 2^63", [](json& j) { j["skeleton"]["input_dim"] = -9223372036854775808.0; }, "skeleton.input_dim: expected 20 or 48"},
       {"frames mismatch", [](json& j) { j["meta"]["total_frames"] = 3; }, "motion: expected total_frames*input_dim = 60 numbers, got 40"},
       {"version", [](json& j) { j["meta"]["version"] = "2.0"; }, "meta.version: expected \"1.x\", got \"2.0\""},
       {"version type", [](json& j) { j["meta"]["version"] = 1; }, "meta.version: expected a string"},

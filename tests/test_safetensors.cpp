@@ -374,7 +374,9 @@ TEST(SafeTensors, PythonReadsOursAndWeReadPythonsWithNumpyTorchRounding) {
   // F16/BF16 tensors convert through to_f32 like the scalar functions.
   const auto f16_as_f32 = f16.to_f32();
   for (size_t i = 0; i < x.size(); i += 997)
-    if (!std::isnan(x[i])) EXPECT_EQ(f16_as_f32[i], half_to_float(float_to_half(x[i])));
+    if (!std::isnan(x[i])) {
+      EXPECT_EQ(f16_as_f32[i], half_to_float(float_to_half(x[i])));
+    }
   // Every half bit pattern: numpy's float16 -> float32 equals ours.
   const auto table = py.get("half_to_f32").to_f32();
   ASSERT_EQ(table.size(), 65536u);

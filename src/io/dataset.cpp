@@ -48,6 +48,7 @@ double float_as_double(float f) {
 
 fs::path normalized(fs::path dir) {
   dir = dir.lexically_normal();
+  if (dir.filename() == "." || dir.filename() == "..") dir = fs::absolute(dir).lexically_normal();
   if (!dir.has_filename() && dir.has_parent_path()) dir = dir.parent_path();
   return dir;
 }

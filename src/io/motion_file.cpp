@@ -75,7 +75,7 @@ class Reader {
       n = v.get<int64_t>();
     } else if (v.is_number_float()) {
       const double d = v.get<double>();
-      if (!(d == std::floor(d)) || d < static_cast<double>(lo) || d > static_cast<double>(hi))
+      if (!(d == std::floor(d)) || !(std::fabs(d) < 0x1p53))  // integral and exactly an int64
         fail(path, "expected " + expected + ", got " + describe(v));
       n = static_cast<int64_t>(d);
     } else {
