@@ -169,7 +169,9 @@ CaseResult run_case(const json& c) {
 }
 
 TEST(PlannerSuite, PromptCasesMatchExpectedPlans) {
-  auto path = test::source_dir() / "tests/data/planner_cases.jsonl";
+  // STICKGEN_PLANNER_CASES points the suite at another file (e.g. a held-out set being evaluated).
+  const char* other = std::getenv("STICKGEN_PLANNER_CASES");
+  auto path = other && *other ? std::filesystem::path(other) : test::source_dir() / "tests/data/planner_cases.jsonl";
   std::ifstream in(path);
   ASSERT_TRUE(in) << "cannot open " << path;
   std::vector<CaseResult> results;
@@ -182,7 +184,6 @@ TEST(PlannerSuite, PromptCasesMatchExpectedPlans) {
     ASSERT_NO_THROW(c = json::parse(line)) << path << ":" << lineno;
     results.push_back(run_case(c));
   }
-  ASSERT_GE(results.size(), 150u) << "the suite must hold at least 150 prompts";
   std::map<std::string, std::pair<int, int>> by_tag;  // passed, total
   int passed = 0, known = 0, known_now_pass = 0;
   std::vector<const CaseResult*> unexpected;
@@ -213,6 +214,9 @@ TEST(PlannerSuite, PromptCasesMatchExpectedPlans) {
   }
   EXPECT_TRUE(unexpected.empty()) << unexpected.size() << " prompt(s) planned wrongly; see the list above";
   EXPECT_LE(known, 10) << "too many known-failing cases";
+  if (!other) {
+    EXPECT_GE(results.size(), 150u) << "the suite must hold at least 150 prompts";
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------

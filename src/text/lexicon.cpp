@@ -44,7 +44,7 @@ const HandWord kVerbs[] = {
     {"pace", {act::walk}}, {"step", {act::walk}}, {"move", {act::walk}}, {"go", {act::walk}},
     {"come", {act::walk}}, {"head", {act::walk}}, {"travel", {act::walk}}, {"proceed", {act::walk}},
     {"advance", {act::walk, 1.f, 1.f, kNone, D::forward}}, {"approach", {act::walk, 1.f, 1.f, kNone, D::toward}},
-    {"meet", {act::walk, 1.f, 1.f, kNone, D::toward}},
+    {"meet", {act::walk, 1.f, 1.f, kNone, D::toward}}, {"slow", {act::walk, 0.7f}},
     {"leave", {act::walk, 1.f, 1.f, kNone, D::away}}, {"exit", {act::walk, 1.f, 1.f, kNone, D::away}},
     {"depart", {act::walk, 1.f, 1.f, kNone, D::away}}, {"enter", {act::walk, 1.f, 1.f, kNone, D::toward}},
     {"arrive", {act::walk, 1.f, 1.f, kNone, D::toward}}, {"return", {act::walk}}, {"cross", {act::walk}},
@@ -152,7 +152,7 @@ const HandWord kVerbs[] = {
 
     {"turn", {act::turn}}, {"rotate", {act::turn}}, {"pivot", {act::turn}}, {"face", {act::turn}},
     {"crouch", {act::crouch}}, {"hunker", {act::crouch}}, {"stoop", {act::crouch}},
-    {"cower", {act::crouch, 1.f, 1.f, kSurprised}}, {"huddle", {act::crouch}},
+    {"cower", {act::crouch, 1.f, 1.f, kSurprised}}, {"huddle", {act::crouch}}, {"hide", {act::crouch}},
     {"bow", {act::bow}}, {"curtsy", {act::bow}}, {"curtsey", {act::bow}}, {"nod", {act::bow, 1.f, 0.4f}},
     {"kowtow", {act::bow}},
     {"spin", {act::spin}}, {"twirl", {act::spin}}, {"pirouette", {act::spin}}, {"whirl", {act::spin}},
@@ -598,6 +598,10 @@ int Lexicon::animate_class(std::string_view word_in) {
       auto syn = wn_->synset(e->offsets[k], Pos::noun);
       if (!syn) continue;
       if (k == 0 && syn->lex_filenum == kNounBody) break;
+      bool instance = false;  // "Tree" the actor is a person; "a tree" is not
+      for (const auto& p : syn->pointers)
+        if (p.symbol == "@i") instance = true;
+      if (instance) continue;
       if (syn->lex_filenum == kNounPerson) found = 1;
       else if (syn->lex_filenum == kNounAnimal) found = 2;
     }

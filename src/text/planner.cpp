@@ -223,7 +223,8 @@ const Phrase kPhrases[] = {
     {"do", "nothing", "", act::idle}, {"take", "off", "", act::flying}, {"lift", "off", "", act::flying},
     {"run", "away", "", act::run, Direction::away}, {"run", "off", "", act::run, Direction::away},
     {"walk", "away", "", act::walk, Direction::away}, {"walk", "off", "", act::walk, Direction::away},
-    {"get", "down", "", act::crouch}, {"lie", "flat", "", act::lie_down}, {"go", "to", "sleep", act::lie_down},
+    {"get", "down", "on", act::kneel}, {"get", "down", "", act::crouch}, {"put", "down", "", act::lift},
+    {"set", "down", "", act::lift}, {"slow", "down", "", act::walk}, {"come", "to", "a", act::idle}, {"lie", "flat", "", act::lie_down}, {"go", "to", "sleep", act::lie_down},
     {"go", "to", "bed", act::lie_down}, {"keel", "over", "", act::fall},
 };
 
@@ -310,7 +311,7 @@ struct NP {
   int ordinal = 0;
   Manner mood;
   bool has_mood = false;
-  size_t end = 0;
+  size_t start = 0, end = 0;
 };
 
 struct VP {
@@ -474,6 +475,15 @@ class Planner {
     if (t.sentence_start && is_common_english(t.w)) return false;
     return true;
   }
+  static bool adjective(sv w) {
+    auto* db = Lexicon::instance().wordnet();
+    if (!db) return false;
+    auto adj = db->index(w, wordnet::Pos::adj);
+    if (!adj) return false;
+    auto noun = db->index(w, wordnet::Pos::noun);
+    // More adjective senses than noun senses: "heavy", "tall", "angry"; not "dancer" or "man".
+    return !noun || adj->offsets.size() >= noun->offsets.size();
+  }
   static bool body_part(sv w) {
     return one_of(w, {"hand", "hands", "arm", "arms", "leg", "legs", "head", "foot", "feet", "fist", "fists",
                       "finger", "fingers", "face", "body", "hair", "shoulder", "shoulders", "knee", "knees", "hip",
@@ -497,6 +507,11 @@ class Planner {
 
   // Parses a noun phrase naming figures at k (does not register anything).
   NP parse_np(size_t k, bool allow_new) const {
+    NP np = parse_np_at(k, allow_new);
+    np.start = k;
+    return np;
+  }
+  NP parse_np_at(size_t k, bool allow_new) const {
     NP np;
     sv t0 = w(k);
     // Pronouns and group references.
@@ -598,7 +613,13 @@ class Planner {
       count = 1;
       ++e;
     }
-    if (at(e).kind == Token::number || (kNumberWords.count(w(e)) && !one_of(w(e), {"a", "an", "half"}))) {
+    bool quantifier = one_of(w(e), {"couple", "few", "several", "many", "dozen"});
+    if (quantifier && w(e + 1) == "of") {
+      count = w(e) == "couple" ? 2 : 3;
+      indefinite = !definite;
+      e += 2;
+    } else if (at(e).kind == Token::number ||
+               (kNumberWords.count(w(e)) && !one_of(w(e), {"a", "an", "half"}) && (!quantifier || !kKinds.count(w(e))))) {
       double v = at(e).kind == Token::number ? at(e).value : kNumberWords.at(w(e));
       if (v >= 1 && v <= 1000 && std::floor(v) == v) {
         count = static_cast<int>(v);
@@ -620,6 +641,8 @@ class Planner {
                                                 "new", "other", "second", "first", "third", "single", "lone"}))
         continue;
       if (s == e + 3 || is_function_word(x) || x == "and") break;
+      // Mainly an adjective ("a heavy box", "an old robot"): keep looking for the noun.
+      if (s + 1 < toks_.size() && !is_punct(s + 1) && !is_function_word(w(s + 1)) && adjective(x)) continue;
       // An open-class noun that WordNet knows as a person or animal: "a ballerina", "two soldiers", "a dog".
       if ((definite || indefinite || count > 0) && allow_new && !possessive && !body_part(x)) {
         int cls = Lexicon::instance().animate_class(x);
@@ -1217,6 +1240,12 @@ class Planner {
     if (x == "to" && w(s + 1) == "the" && one_of(w(s + 2), {"front", "back"})) {
       return set(w(s + 2) == "front" ? Direction::forward : Direction::backward, s + 3);
     }
+    if (x == "from" && (one_of(w(s + 1), {"left", "right"}) || (w(s + 1) == "the" && one_of(w(s + 2), {"left", "right"}))) &&
+        w(s + (w(s + 1) == "the" ? 3 : 2)) != "to") {
+      // "comes in from the left" moves rightward
+      bool left = w(s + 1) == "left" || w(s + 2) == "left";
+      return set(left ? Direction::right : Direction::left, s + (w(s + 1) == "the" ? 3 : 2));
+    }
     if (x == "from" && !one_of(w(s + 1), {"left", "right"}) && !(w(s + 1) == "the" && one_of(w(s + 2), {"left", "right"}))) {
       NP np = parse_np(s + 1, true);
       if (np.type != NP::none && np_is_figure(np)) {
@@ -1335,7 +1364,9 @@ class Planner {
     size_t e = s;
     // After a determiner the next words are the noun phrase even when they could be verbs ("a box", "the phone").
     while (e < s + 3 && !is_punct(e) && !is_function_word(w(e)) && !kManner.count(w(e)) &&
-           (det ? !(e > s && verb_at(e, false) && !verb_at(e - 1, false)) : !verb_at(e, false)))
+           (det ? !(e > s && verb_at(e, false) && !verb_at(e - 1, false) && !is_punct(e + 1) &&
+                    !is_function_word(w(e + 1)))
+                : !verb_at(e, false)))
       ++e;
     if (e == s && e < toks_.size() && !is_punct(e) && !is_function_word(w(e)) && !kManner.count(w(e)) &&
         !verb_at(e, false))
@@ -1461,6 +1492,31 @@ class Planner {
       if (!apply_manner(s, vp) || s == before) break;
     }
     if (is_punct(s)) return false;
+    // Phrases: verb + particle(s) ("lies down", "shakes hands", "high-fives", "runs the bases").
+    if (at(s).kind == Token::word && at(s).ascii) {
+      auto bases = Lexicon::instance().verb_bases(at(s).w);
+      for (const auto& ph : kPhrases) {
+        if (std::find(bases.begin(), bases.end(), ph.verb) == bases.end()) continue;
+        size_t q = s + 1;
+        while (kManner.count(w(q)) && q < s + 3) ++q;  // "sits slowly down"
+        if (one_of(w(q), {"it", "him", "her", "them", "this", "that"}) && w(q + 1) == ph.p1 &&
+            one_of(ph.p1, {"up", "down", "off", "away", "over"}))
+          ++q;  // "picks it up", "puts it down"
+        if (w(q) != ph.p1) continue;
+        if (!ph.p2.empty() && w(q + 1) != ph.p2) continue;
+        size_t end = q + (ph.p2.empty() ? 1 : 2);
+        vp.action = ph.action == kStandUp ? act::stand : ph.action;
+        vp.stand_up = ph.action == kStandUp;
+        vp.hint = {};
+        vp.hint.action = vp.action;
+        if (ph.dir != Direction::none) vp.dir = ph.dir;
+        vp.verb = at(s).w + " " + std::string(ph.p1) + (ph.p2.empty() ? "" : " " + std::string(ph.p2));
+        vp.lemma = std::string(ph.verb);
+        k = end;
+        parse_complements(k, subject, vp);
+        return true;
+      }
+    }
     // Light verbs with an activity noun: "takes a walk", "does a dance", "gives a high five", "goes for a swim",
     // "throws a punch", "plays basketball", "bursts into tears".
     {
@@ -1484,6 +1540,16 @@ class Planner {
           k = q + 1;
           parse_complements(k, subject, vp);
           return true;
+        }
+        // An indirect object before the activity: "gives the boy a high five", "gives her a hug".
+        std::vector<int> indirect;
+        if (one_of(lemma, {"give", "throw", "pass", "offer"})) {
+          NP io = parse_np(q, true);
+          if (io.type != NP::none && np_is_figure(io) && io.end > q &&
+              (kDeterminers.count(w(io.end)) || text::hand_noun(std::string(w(io.end))))) {
+            indirect = resolve(io, subject);
+            q = io.end;
+          }
         }
         size_t d = q;
         if (kDeterminers.count(w(d)) || one_of(w(d), {"some", "few"})) ++d;
@@ -1519,34 +1585,13 @@ class Planner {
           }
           if (m) {
             set_action(vp, *m, at(s).w + " " + phrase);
+            for (int id : indirect) vp.objects.push_back(id);
             k = d + len;
             if (m->hint.action == act::throwing && (lemma == "play")) vp.pass = true;
             parse_complements(k, subject, vp);
             return true;
           }
         }
-      }
-    }
-    // Phrases: verb + particle(s) ("lies down", "shakes hands", "high-fives", "runs the bases").
-    if (at(s).kind == Token::word && at(s).ascii) {
-      auto bases = Lexicon::instance().verb_bases(at(s).w);
-      for (const auto& ph : kPhrases) {
-        if (std::find(bases.begin(), bases.end(), ph.verb) == bases.end()) continue;
-        size_t q = s + 1;
-        while (kManner.count(w(q)) && q < s + 3) ++q;  // "sits slowly down"
-        if (w(q) != ph.p1) continue;
-        if (!ph.p2.empty() && w(q + 1) != ph.p2) continue;
-        size_t end = q + (ph.p2.empty() ? 1 : 2);
-        vp.action = ph.action == kStandUp ? act::stand : ph.action;
-        vp.stand_up = ph.action == kStandUp;
-        vp.hint = {};
-        vp.hint.action = vp.action;
-        if (ph.dir != Direction::none) vp.dir = ph.dir;
-        vp.verb = at(s).w + " " + std::string(ph.p1) + (ph.p2.empty() ? "" : " " + std::string(ph.p2));
-        vp.lemma = std::string(ph.verb);
-        k = end;
-        parse_complements(k, subject, vp);
-        return true;
       }
     }
     // The main verb.
@@ -1603,10 +1648,15 @@ class Planner {
 
   // Complements after the verb, up to the next clause boundary.
   void parse_complements(size_t& k, const std::vector<int>& subject, VP& vp) {
+    verb_end_ = k;
     for (int guard = 0; guard < 40 && !is_end(k); ++guard) {
       if (is_punct(k)) return;
       sv x = w(k);
       // Clause boundaries.
+      if (x == "next" && w(k + 1) == "to") {
+        k = skip_object(k + 2);  // "sits next to him"
+        continue;
+      }
       if (one_of(x, {"and", "or", "but", "then", "meanwhile", "afterwards", "afterward", "finally", "later",
                      "next", "until", "till", "because", "so", "whilst", "lastly", "eventually", "who", "which"}))
         return;
@@ -1673,6 +1723,15 @@ class Planner {
       if (x == "together") {
         vp.together = true;
         ++k;
+        continue;
+      }
+      if (x == "on" && (one_of(w(k + 1), {"knee", "knees"}) ||
+                        (one_of(w(k + 1), {"one", "his", "her", "their", "both", "a"}) &&
+                         one_of(w(k + 2), {"knee", "knees"})))) {
+        if (vp.action == act::crouch || vp.action == act::idle || vp.action == act::sit || vp.action == act::fall ||
+            vp.action == act::stand || vp.action == act::get_up)
+          vp.action = act::kneel;
+        k += one_of(w(k + 1), {"knee", "knees"}) ? 2 : 3;
         continue;
       }
       if (x == "again") {
@@ -1742,7 +1801,16 @@ class Planner {
           size_t end = k;
           bool listed = parse_np_list(k, nps, end, true);
           // "... waves the man walks": no punctuation, but a new subject with its own verb starts here.
-          if (listed && nps[0].type != NP::pron && verb_start(end) && !one_of(w(end), {"and", "then"})) return;
+          // In "punches a man, and the man falls" only the last noun phrase is that subject.
+          if (listed && verb_start(end) && !one_of(w(end), {"and", "then"})) {
+            if (nps.size() == 1 && nps[0].type != NP::pron) return;
+            if (nps.size() > 1) {
+              size_t last_start = nps.back().start;
+              nps.pop_back();
+              end = last_start;
+              while (end > k && one_of(w(end - 1), {"and", ","})) --end;
+            }
+          }
           if (listed && np_is_figure(nps[0]) &&
               !one_of(x, {"himself", "herself", "themselves"})) {
             for (const auto& np : nps)
@@ -1778,13 +1846,24 @@ class Planner {
           continue;
         }
       }
-      // A bare verb with no connector starts the next verb phrase ("walks, jumps, spins").
-      if (verb_at(k, false) && !kPrepositions.count(x)) return;
+      // A bare verb with no connector starts the next verb phrase ("walks jumps"), unless it can be a noun
+      // object right after the verb ("eats lunch", "drinks coffee").
+      if (verb_at(k, false) && !kPrepositions.count(x)) {
+        if (k == verb_end_ && Lexicon::instance().noun(x, false) && !verb_start(k + 1)) {
+          ++k;
+          continue;
+        }
+        return;
+      }
       // A new subject with its verb ("a man walks the woman runs") ends this phrase.
       if (kPrepositions.count(x)) {
-        // prepositional phrase about a place or thing: skip it
+        // A prepositional phrase about a place or thing: skip it (just the preposition when another
+        // preposition or a direction follows: "walks in from the left").
+        if (is_function_word(w(k + 1)) && !kDeterminers.count(w(k + 1)) && !kNumberWords.count(w(k + 1))) {
+          ++k;
+          continue;
+        }
         k = skip_object(k + 1);
-        if (k == 0) return;
         continue;
       }
       ++k;  // unknown word: ignore
@@ -1810,7 +1889,7 @@ class Planner {
       }
       if (one_of(x, {"and", "but", "or", "so", "plus"})) { ++k; continue; }
       if (one_of(x, {"then", "next", "afterwards", "afterward", "later", "finally", "lastly", "eventually",
-                     "subsequently", "thereafter"})) {
+                     "subsequently", "thereafter"}) && !(x == "next" && w(k + 1) == "to")) {
         c.then = true;
         ++k;
         if (w(k) == "on") ++k;  // "later on"
@@ -1991,6 +2070,35 @@ class Planner {
       VP vp;
       size_t v = k;
       bool got = parse_vp(v, pending ? std::vector<int>{} : who, vp);
+      if (!got && has_last_vp_ && !who.empty()) {
+        // Ellipsis: "walks quickly, then slowly" repeats the last action with new modifiers.
+        VP again;
+        size_t q = k;
+        bool any = false;
+        for (int guard = 0; guard < 4 && !is_punct(q); ++guard) {
+          size_t before = q;
+          Dur d;
+          int reps = 0;
+          if (apply_manner(q, again) || parse_direction(q, again, who)) any = true;
+          else if (parse_duration(q, d)) { again.dur = d; any = true; }
+          else if (parse_repeats(q, reps)) { again.repeats = reps; any = true; }
+          if (q == before) break;
+        }
+        if (any && (is_punct(q) || one_of(w(q), {"and", "then", "while", "before", "after"}))) {
+          VP copy = last_vp_;
+          copy.tempo = again.tempo * last_vp_.hint.tempo;
+          copy.intensity = again.intensity * last_vp_.hint.intensity;
+          copy.expression = again.expression >= 0 ? again.expression : last_vp_.hint.expression;
+          copy.dir = again.dir != Direction::none ? again.dir : last_vp_.hint.direction;
+          copy.targets = again.targets;
+          copy.dur = again.dur;
+          copy.repeats = again.repeats;
+          copy.overlay = -1;
+          vp = copy;
+          v = q;
+          got = true;
+        }
+      }
       if (!got) {
         // A bare activity noun ("a jump, then a spin"), else skip a token.
         size_t q = k;
@@ -2034,6 +2142,20 @@ class Planner {
       if (lead.kind != Dur::none && vp.dur.kind == Dur::none) vp.dur = lead;
       // Build the clause(s).
       Link link = c.then ? Link::then : c.par ? Link::par : Link::seq;
+      // A reaction: "X punches Y, and Y falls" -- the figure acted upon responds after the act.
+      if (link == Link::seq && !c.sentence && explicit_subject && !clauses_.empty() && !pending) {
+        const Clause& prev = clauses_.back();
+        std::set<int> acted_on;
+        for (const auto& [a, st] : prev.steps)
+          if (std::find(prev.subject.begin(), prev.subject.end(), a) != prev.subject.end() && st.target >= 0 &&
+              !prev.sync)
+            acted_on.insert(st.target);
+        bool all = !who.empty();
+        for (int a : who) all = all && acted_on.count(a);
+        if (all) link = Link::then;
+      }
+      last_vp_ = vp;
+      has_last_vp_ = true;
       size_t before_count = clauses_.size();
       build_clauses(vp, pending ? std::vector<int>{} : who, link, pending);
       if (clauses_.size() == before_count) continue;
@@ -2711,6 +2833,9 @@ class Planner {
   bool cap_warned_ = false;
   bool code_like_ = false;
   bool fresh_default_ = false;
+  size_t verb_end_ = 0;  // where the current verb phrase's complements begin
+  VP last_vp_;
+  bool has_last_vp_ = false;
   std::vector<Token> toks_;
   std::vector<Actor> actors_;
   std::vector<Clause> clauses_;
