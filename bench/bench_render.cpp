@@ -1,12 +1,14 @@
 // Rendering speed as a multiple of real time: a 250-frame (10 s at 25 fps) 640x480 clip of two
 // actors to GIF and to MP4, plus drawing alone (no encoding) as the floor of both.
-// Run: build/bench/bench_render   (counter x_realtime: seconds of animation per second of wall time;
-// the target is >= 10).
+// Run: build/bench/bench_render   (x_realtime: seconds of animation per wall-clock second, the target
+// is >= 10; x_realtime_cpu: per CPU second of all threads, which a busy shared machine does not skew).
 #include <benchmark/benchmark.h>
+
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
-#include <unistd.h>
 
 #include "stickgen/render.hpp"
 
@@ -43,9 +45,18 @@ std::filesystem::path scratch(const char* ext) {
   return std::filesystem::temp_directory_path() / ("stickgen-bench-" + std::to_string(::getpid()) + "." + ext);
 }
 
-void report(benchmark::State& state) {
-  // Seconds of animation rendered per second of wall time.
+// CPU seconds of the whole process (every thread, e.g. x264's), independent of machine load.
+double process_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
+}
+
+void report(benchmark::State& state, double cpu_seconds) {
+  // Seconds of animation rendered per second of wall time ...
   state.counters["x_realtime"] = benchmark::Counter(clip().duration(), benchmark::Counter::kIsIterationInvariantRate);
+  // ... and per CPU second of all threads (what one core would achieve on an idle machine).
+  state.counters["x_realtime_cpu"] = clip().duration() * static_cast<double>(state.iterations()) / cpu_seconds;
   state.counters["frames"] = clip().frames;
 }
 
@@ -57,27 +68,32 @@ RenderOptions options(int style) {
 
 void BM_DrawOnly(benchmark::State& state) {
   FrameRenderer r(clip(), options(static_cast<int>(state.range(0))));
+  const double cpu0 = process_cpu_seconds();
   for (auto _ : state)
     for (int t = 0; t < clip().frames; ++t) benchmark::DoNotOptimize(r.render(t).data);
-  report(state);
+  report(state, process_cpu_seconds() - cpu0);
   state.SetLabel(std::string(style_name(static_cast<RenderStyle>(state.range(0)))));
 }
 
 void BM_Gif(benchmark::State& state) {
   const auto path = scratch("gif");
+  const double cpu0 = process_cpu_seconds();
   for (auto _ : state) render_to_file(clip(), path, options(static_cast<int>(state.range(0))));
+  const double cpu = process_cpu_seconds() - cpu0;
   state.counters["bytes"] = static_cast<double>(std::filesystem::file_size(path));
   std::filesystem::remove(path);
-  report(state);
+  report(state, cpu);
   state.SetLabel(std::string(style_name(static_cast<RenderStyle>(state.range(0)))));
 }
 
 void BM_Mp4(benchmark::State& state) {
   const auto path = scratch("mp4");
+  const double cpu0 = process_cpu_seconds();
   for (auto _ : state) render_to_file(clip(), path, options(static_cast<int>(state.range(0))));
+  const double cpu = process_cpu_seconds() - cpu0;
   state.counters["bytes"] = static_cast<double>(std::filesystem::file_size(path));
   std::filesystem::remove(path);
-  report(state);
+  report(state, cpu);
   state.SetLabel(std::string(style_name(static_cast<RenderStyle>(state.range(0)))));
 }
 

@@ -275,6 +275,37 @@ TEST(RenderMp4, FfprobeSeesH264At25FpsWithEveryFrame) {
   EXPECT_LT(moov - boxes.begin(), mdat - boxes.begin());
 }
 
+TEST(RenderMp4, DecodedFramesMatchTheRenderedOnes) {
+  TempDir dir;
+  const Clip clip = make_clip(SkeletonFormat::v1, 8, 2);
+  RenderOptions opts;
+  opts.width = 320;
+  opts.height = 240;
+  opts.style = RenderStyle::neon;
+  opts.crf = 12;
+  render_to_file(clip, dir / "c.mp4", opts);
+  const auto r = test::run_command("ffmpeg -v error -i " + test::shell_quote((dir / "c.mp4").string()) +
+                                   " -frames:v 1 -f rawvideo -pix_fmt rgb24 " + test::shell_quote((dir / "f0.rgb").string()));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string rgb = read_text(dir / "f0.rgb");
+  ASSERT_EQ(rgb.size(), 320u * 240u * 3u);
+  FrameRenderer fr(clip, opts);
+  const auto img = fr.render(0);
+  std::vector<int> diffs;
+  for (int y = 0; y < 240; ++y)
+    for (int x = 0; x < 320; ++x) {
+      const uint32_t p = img.pixel(x, y);
+      const size_t at = (static_cast<size_t>(y) * 320 + x) * 3;
+      int worst = 0;
+      for (int c = 0; c < 3; ++c)
+        worst = std::max(worst, std::abs(static_cast<int>(static_cast<uint8_t>(rgb[at + c])) - static_cast<int>((p >> (16 - 8 * c)) & 255)));
+      diffs.push_back(worst);
+    }
+  std::sort(diffs.begin(), diffs.end());
+  EXPECT_LE(diffs[diffs.size() / 2], 4) << "colours shifted (range or matrix mismatch)";
+  EXPECT_LE(diffs[diffs.size() * 98 / 100], 40);
+}
+
 TEST(RenderMp4, OddSizesAreRoundedUpToEven) {
   TempDir dir;
   const Clip clip = make_clip(SkeletonFormat::v1, 10, 1, 30.f);
