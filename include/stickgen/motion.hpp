@@ -156,15 +156,21 @@ Clip to_v1(const Clip& clip);
 struct Bone {
   int parent;  // joint
   int child;   // joint
+  // v1 legs (hip->foot) and arms (neck->hand) span a knee/elbow: their length changes legitimately
+  // as the limb bends, so reconciliation only bounds it (never longer than the straight limb).
+  bool spans_hinge = false;
 };
 std::span<const Bone> bones(SkeletonFormat format);  // parent-before-child order from the root
 
 // Makes one frame of network output a consistent skeleton: endpoints that name the same joint
 // are averaged; if `lengths` (one per bone) is given every bone is set to that length along its
-// current direction, walking from the root; v3 pelvis_center is put at the hips' midpoint.
+// current direction, walking from the root — bones that span a hinge are only clamped into
+// [kMinHingeFraction, 1] x length; v3 pelvis_center is put at the hips' midpoint.
+constexpr float kMinHingeFraction = 0.3f;
 void reconcile_pose(const SkeletonSchema& s, float* flat, const float* lengths = nullptr);
-// Reconciles every frame of every actor with per-actor median bone lengths, so the result has
-// constant bone lengths; physics is recomputed.
+// Reconciles every frame of every actor with per-actor reference lengths (the median of each
+// rigid bone, the 98th percentile of each hinge-spanning one), so rigid bones become constant;
+// physics is recomputed.
 void reconcile(Clip& clip);
 // Bone lengths of one pose (size bones(format).size()).
 std::vector<float> bone_lengths(const SkeletonSchema& s, const Vec2* joints);

@@ -207,7 +207,9 @@ void reconcile_pose(const SkeletonSchema& s, float* flat, const float* lengths) 
         dir = {0.f, bone.child == s.root ? 1.f : -1.f};
         len = 1.f;
       }
-      joints[bone.child] = joints[bone.parent] + dir * (lengths[b] / len);
+      float target = lengths[b];
+      if (bone.spans_hinge) target = std::clamp(len, kMinHingeFraction * lengths[b], lengths[b]);
+      joints[bone.child] = joints[bone.parent] + dir * (target / len);
     }
     if (v3) {  // keep the pelvis centred between the hips: re-place both hips symmetrically
       Vec2 across = joints[v3::r_hip] - joints[v3::l_hip];
@@ -243,8 +245,9 @@ void reconcile(Clip& clip) {
     std::vector<float> median(tree.size());
     for (size_t b = 0; b < tree.size(); ++b) {
       auto& v = per_bone[b];
-      std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
-      median[b] = v[v.size() / 2];
+      const size_t k = tree[b].spans_hinge ? std::min(v.size() - 1, v.size() * 98 / 100) : v.size() / 2;
+      std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+      median[b] = v[k];
     }
     if (clip.format == SkeletonFormat::v3) median[3] = median[4] = 0.5f * (median[3] + median[4]);
     for (int t = 0; t < clip.frames; ++t)

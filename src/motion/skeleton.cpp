@@ -44,8 +44,11 @@ constexpr std::array<bool, v3::kSegmentCount> kV3Rigid{true, true, true, true, t
 
 // Bone trees for reconciliation, parents before children, starting at the root. v3 shoulders are
 // not connected to the torso in the data, so each arm chain starts at its shoulder.
-constexpr std::array<Bone, 5> kV1Bones{{
-    {v1::hip, v1::neck}, {v1::hip, v1::l_foot}, {v1::hip, v1::r_foot}, {v1::neck, v1::l_hand}, {v1::neck, v1::r_hand}}};
+constexpr std::array<Bone, 5> kV1Bones{{{v1::hip, v1::neck},
+                                         {v1::hip, v1::l_foot, true},
+                                         {v1::hip, v1::r_foot, true},
+                                         {v1::neck, v1::l_hand, true},
+                                         {v1::neck, v1::r_hand, true}}};
 constexpr std::array<Bone, 13> kV3Bones{{
     {v3::pelvis_center, v3::chest}, {v3::chest, v3::neck}, {v3::neck, v3::head_center},
     {v3::pelvis_center, v3::l_hip}, {v3::pelvis_center, v3::r_hip},

@@ -1,0 +1,54 @@
+// Generation with a trained model (the runtime tier): a per-frame action timeline per actor and a
+// text embedding -> causal KV-cached decoding from a standing pose -> every frame reconciled into
+// a consistent skeleton, the root moved by the physics head's velocity -> a Clip.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "stickgen/motion.hpp"
+#include "stickgen/plan.hpp"
+#include "stickgen/runtime.hpp"
+#include "stickgen/text_encoder.hpp"
+
+namespace stickgen {
+
+struct GenerationRequest {
+  int frames = 250;                            // frames to generate (after any context)
+  float fps = kDefaultFps;
+  std::vector<std::vector<int16_t>> actions;   // [actors][frames] action of each generated frame
+  std::vector<float> start_x;                  // [actors] initial root x (units)
+  std::vector<int> facing;                     // [actors] +1 faces +x, -1 faces -x
+  std::vector<float> text_embedding;           // [embedding_dim]
+  std::string description;
+  // Optional motion to continue from: its frames are fed to the model first and kept at the
+  // start of the result; it must have the request's actor count and the model's skeleton.
+  const Clip* context = nullptr;
+  int actors() const { return static_cast<int>(actions.size()); }
+};
+
+struct GenerateOptions {
+  uint64_t seed = 0;      // seeds the rollout noise: different seeds give different takes
+  float noise = 0.02f;    // std of Gaussian noise on fed-back frames (normalised units); 0 = none
+  int threads = 1;
+};
+
+// The text encoder a model was trained with (its "stickgen.text_encoder" metadata; hashed-v1 when
+// absent). Throws Error if the model names an encoder this build cannot construct.
+std::unique_ptr<TextEncoder> text_encoder_for(const Model& model);
+
+// Per-frame actions, start positions and facing from a plan; the prompt is encoded with `encoder`.
+GenerationRequest request_from_plan(const Plan& plan, const TextEncoder& encoder, float fps = kDefaultFps);
+
+// Runs the model. Throws Error for a bidirectional model (it cannot be decoded causally), a model
+// without motion normalisation, or a request whose sizes disagree.
+Clip generate_clip(const Model& model, const GenerationRequest& request, const GenerateOptions& options = {});
+
+// Parses an explicit timeline "walk:0-4,wave:4-10" (action:start-end in seconds; '|' separates
+// actors) into plan timelines; gaps are filled with idle and the plan's duration becomes the last
+// end time (or `duration` when larger). Errors name the bad item.
+void apply_action_spec(Plan& plan, const std::string& spec);
+
+}  // namespace stickgen

@@ -1,0 +1,263 @@
+#include "stickgen/generate.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <sstream>
+
+#include "stickgen/common.hpp"
+#include "stickgen/model_config.hpp"
+#include "stickgen/motion_space.hpp"
+#include "stickgen/synth.hpp"
+
+namespace stickgen {
+
+std::unique_ptr<TextEncoder> text_encoder_for(const Model& model) {
+  auto it = model.metadata().find(model_meta::kTextEncoder);
+  const std::string name = it == model.metadata().end() ? "hashed-v1" : it->second;
+  // "hashed-v1-1024" and friends; anything else (e.g. a dataset's stored embeddings) cannot be
+  // reproduced from a prompt.
+  try {
+    auto enc = make_text_encoder(name);
+    if (enc->dim() != model.config().embedding_dim)
+      throw Error("its text encoder '" + name + "' gives " + std::to_string(enc->dim()) + "-d embeddings, the model takes " +
+                  std::to_string(model.config().embedding_dim));
+    return enc;
+  } catch (const Error& e) {
+    throw Error(model.origin() + ": cannot encode prompts for this model: " + e.what());
+  }
+}
+
+GenerationRequest request_from_plan(const Plan& plan, const TextEncoder& encoder, float fps) {
+  if (plan.actors.empty()) throw Error("plan has no actors");
+  GenerationRequest r;
+  r.fps = fps;
+  r.frames = std::max(2, static_cast<int>(std::lround(plan.duration * fps)));
+  r.description = plan.prompt;
+  r.text_embedding = encoder.encode(plan.prompt);
+  for (const ActorPlan& actor : plan.actors) {
+    std::vector<int16_t> per_frame(r.frames, static_cast<int16_t>(act::idle));
+    for (int t = 0; t < r.frames; ++t) {
+      const float time = t / fps;
+      for (const ActionSegment& seg : actor.timeline)
+        if (time >= seg.start && (time < seg.end || &seg == &actor.timeline.back())) {
+          per_frame[t] = static_cast<int16_t>(seg.action);
+          break;
+        }
+    }
+    r.actions.push_back(std::move(per_frame));
+    r.start_x.push_back(actor.start_x);
+    r.facing.push_back(actor.facing >= 0 ? 1 : -1);
+  }
+  return r;
+}
+
+namespace {
+
+// A standing figure of the procedural engine, facing `facing`, its root at x = start_x.
+std::vector<float> standing_pose(SkeletonFormat format, float start_x, int facing) {
+  SingleAction idle;
+  idle.action = act::idle;
+  idle.seconds = 0.2f;
+  idle.facing = facing;
+  SynthOptions opts;
+  opts.format = format;
+  opts.vary = false;
+  Clip c = synthesize_action(idle, opts);
+  std::vector<float> pose(c.pose(0, 0), c.pose(0, 0) + c.dims());
+  const float dx = start_x - root_position(schema(format), pose.data()).x;
+  for (size_t k = 0; k < pose.size(); k += 2) pose[k] += dx;
+  return pose;
+}
+
+// Lifts a pose whose lowest point is below the ground back onto it.
+void keep_above_ground(float* pose, int dims) {
+  float lowest = 0.f;
+  for (int k = 1; k < dims; k += 2) lowest = std::min(lowest, pose[k]);
+  if (lowest < 0.f)
+    for (int k = 1; k < dims; k += 2) pose[k] -= lowest;
+}
+
+}  // namespace
+
+Clip generate_clip(const Model& model, const GenerationRequest& req, const GenerateOptions& options) {
+  const ModelConfig& cfg = model.config();
+  if (cfg.attention != AttentionMode::causal)
+    throw Error(model.origin() + ": a bidirectional model cannot generate frame by frame (its outputs depend on "
+                "frames not yet generated); convert it with --attention causal only if it was trained causally");
+  const auto format = format_from_dims(cfg.input_dim);
+  if (!format || cfg.output_dim != cfg.input_dim)
+    throw Error(model.origin() + ": generation needs input_dim = output_dim = 20 or 48");
+  if (model.normalization().empty())
+    throw Error(model.origin() + ": the model records no motion normalisation, so its outputs cannot be placed");
+  const int A = req.actors();
+  if (A < 1) throw Error("generation request has no actors");
+  if (req.frames < 1) throw Error("generation request has no frames");
+  if (static_cast<int>(req.start_x.size()) != A || static_cast<int>(req.facing.size()) != A)
+    throw Error("generation request: start_x/facing must have one entry per actor");
+  for (const auto& a : req.actions)
+    if (static_cast<int>(a.size()) != req.frames) throw Error("generation request: actions must have one entry per frame");
+  if (static_cast<int>(req.text_embedding.size()) != cfg.embedding_dim)
+    throw Error("generation request: text embedding has " + std::to_string(req.text_embedding.size()) +
+                " values, the model takes " + std::to_string(cfg.embedding_dim));
+  if (req.context) {
+    if (req.context->actors != A) throw Error("--continue-from: the clip has " + std::to_string(req.context->actors) +
+                                              " actors, the prompt " + std::to_string(A));
+    if (req.context->format != *format)
+      throw Error("--continue-from: the clip is " + std::string(format_name(req.context->format)) + ", the model " +
+                  std::string(format_name(*format)));
+    if (req.context->frames < 1) throw Error("--continue-from: the clip has no frames");
+  }
+
+  const SkeletonSchema& s = schema(*format);
+  const int D = s.dims;
+  MotionSpace space(*format, model.normalization());
+  const int context_frames = req.context ? req.context->frames : 0;
+  // With context, its last frame is where generation starts; without, a standing pose is frame 0.
+  const int total = req.context ? context_frames + req.frames : req.frames;
+
+  Clip out = Clip::make(*format, total, A, req.fps);
+  out.description = req.description;
+  out.source = "model";
+  std::vector<std::vector<float>> ref_lengths(A);
+  for (int a = 0; a < A; ++a) {
+    if (req.context) {
+      for (int t = 0; t < context_frames; ++t) {
+        std::copy_n(req.context->pose(t, a), D, out.pose(t, a));
+        out.actions[out.slot(t, a)] = req.context->action(t, a);
+      }
+    } else {
+      auto pose = standing_pose(*format, req.start_x[a], req.facing[a]);
+      std::copy(pose.begin(), pose.end(), out.pose(0, a));
+    }
+    std::vector<Vec2> joints(s.joint_count());
+    segments_to_joints(s, out.pose(0, a), joints.data());
+    ref_lengths[a] = bone_lengths(s, joints.data());
+    for (int t = 0; t < req.frames; ++t) out.actions[out.slot(total - req.frames + t, a)] = req.actions[a][t];
+  }
+
+  Decoder decoder(model, A, std::max(1, total - 1), RuntimeOptions{options.threads});
+  std::vector<float> text(static_cast<size_t>(A) * cfg.embedding_dim);
+  for (int a = 0; a < A; ++a) std::copy(req.text_embedding.begin(), req.text_embedding.end(), text.begin() + a * cfg.embedding_dim);
+  decoder.reset(text);
+
+  std::mt19937_64 rng(options.seed * 0x9e3779b97f4a7c15ull + 12345);
+  std::normal_distribution<float> gauss(0.f, 1.f);
+  std::vector<float> motion(static_cast<size_t>(A) * D), partner(A > 1 ? static_cast<size_t>(A) * D : 0);
+  std::vector<int64_t> actions(A);
+  std::vector<float> root_x(A), phys(kPhysicsDims);
+  const int first_generated = req.context ? context_frames : 1;
+  for (int t = 0; t + 1 < total; ++t) {
+    for (int a = 0; a < A; ++a) root_x[a] = root_position(s, out.pose(t, a)).x;
+    for (int a = 0; a < A; ++a) {
+      space.encode_pose(out.pose(t, a), root_x[a], &motion[static_cast<size_t>(a) * D]);
+      if (t + 1 >= first_generated && t > 0 && options.noise > 0)
+        for (int k = 0; k < D; ++k) motion[static_cast<size_t>(a) * D + k] += options.noise * gauss(rng);
+      const int16_t next = out.action(t + 1, a);
+      actions[a] = next >= 0 && next < cfg.num_actions ? next : act::idle;
+      if (A > 1) {  // the nearest other actor, in this actor's frame of reference
+        int nearest = -1;
+        float best = 1e30f;
+        for (int b = 0; b < A; ++b)
+          if (b != a && std::fabs(root_x[b] - root_x[a]) < best) best = std::fabs(root_x[b] - root_x[a]), nearest = b;
+        space.encode_pose(out.pose(t, nearest), root_x[a], &partner[static_cast<size_t>(a) * D]);
+      }
+    }
+    DecoderFrame frame;
+    frame.motion = motion;
+    frame.actions = actions;
+    if (A > 1) frame.partner = partner;
+    DecoderOutput y = decoder.step(frame);
+    if (t + 1 < first_generated) continue;  // teacher-forced through the context
+    for (int a = 0; a < A; ++a) {
+      space.decode_physics(&y.physics[static_cast<size_t>(a) * kPhysicsDims], phys.data());
+      const float next_root_x = root_x[a] + phys[0] / req.fps;
+      float* pose = out.pose(t + 1, a);
+      space.decode_pose(&y.pose[static_cast<size_t>(a) * D], next_root_x, pose);
+      reconcile_pose(s, pose, ref_lengths[a].data());
+      keep_above_ground(pose, D);
+    }
+  }
+  compute_physics(out);
+  return out;
+}
+
+void apply_action_spec(Plan& plan, const std::string& spec) {
+  std::vector<std::string> per_actor;
+  std::stringstream ss(spec);
+  std::string part;
+  while (std::getline(ss, part, '|')) per_actor.push_back(part);
+  if (per_actor.empty()) throw Error("--actions: empty timeline (expected e.g. \"walk:0-4,wave:4-10\")");
+  float end_all = plan.duration;
+  std::vector<std::vector<ActionSegment>> timelines;
+  for (const std::string& actor_spec : per_actor) {
+    std::vector<ActionSegment> segs;
+    std::stringstream items(actor_spec);
+    std::string item;
+    while (std::getline(items, item, ',')) {
+      item.erase(std::remove_if(item.begin(), item.end(), ::isspace), item.end());
+      const auto colon = item.find(':'), dash = item.find('-', colon == std::string::npos ? 0 : colon);
+      if (colon == std::string::npos || dash == std::string::npos)
+        throw Error("--actions: '" + item + "' is not action:start-end (e.g. walk:0-4)");
+      const std::string name = item.substr(0, colon);
+      const auto id = action_id(name);
+      if (!id) throw Error("--actions: unknown action '" + name + "' (see the 64 names in docs/ACTIONS.md)");
+      ActionSegment seg;
+      seg.action = *id;
+      try {
+        seg.start = std::stof(item.substr(colon + 1, dash - colon - 1));
+        seg.end = std::stof(item.substr(dash + 1));
+      } catch (const std::exception&) {
+        throw Error("--actions: '" + item + "' has a bad time range (seconds, e.g. 0-4)");
+      }
+      if (!(seg.start >= 0 && seg.end > seg.start && seg.end <= 600))
+        throw Error("--actions: '" + item + "' needs 0 <= start < end <= 600 seconds");
+      seg.expression = action_info(seg.action).expression;
+      seg.verb = name;
+      segs.push_back(seg);
+    }
+    std::sort(segs.begin(), segs.end(), [](const auto& x, const auto& y) { return x.start < y.start; });
+    for (size_t i = 1; i < segs.size(); ++i)
+      if (segs[i].start < segs[i - 1].end - 1e-4f)
+        throw Error("--actions: '" + std::string(action_name(segs[i - 1].action)) + "' and '" +
+                    std::string(action_name(segs[i].action)) + "' overlap");
+    if (!segs.empty()) end_all = std::max(end_all, segs.back().end);
+    timelines.push_back(std::move(segs));
+  }
+  plan.duration = end_all;
+  while (plan.actors.size() < timelines.size()) {
+    ActorPlan extra;
+    extra.name = "person " + std::to_string(plan.actors.size() + 1);
+    extra.kind = "person";
+    extra.start_x = plan.actors.empty() ? 0.f : plan.actors.back().start_x + 1.5f;
+    plan.actors.push_back(extra);
+  }
+  for (size_t a = 0; a < timelines.size(); ++a) {
+    std::vector<ActionSegment> filled;
+    float cursor = 0.f;
+    for (const auto& seg : timelines[a]) {
+      if (seg.start > cursor + 1e-4f) {
+        ActionSegment gap;
+        gap.action = act::idle;
+        gap.start = cursor;
+        gap.end = seg.start;
+        filled.push_back(gap);
+      }
+      filled.push_back(seg);
+      cursor = seg.end;
+    }
+    if (cursor < plan.duration - 1e-4f) {
+      ActionSegment tail = filled.empty() ? ActionSegment{} : filled.back();
+      if (filled.empty() || tail.action != act::idle) {
+        tail = ActionSegment{};
+        tail.action = act::idle;
+        tail.start = cursor;
+        filled.push_back(tail);
+      }
+      filled.back().end = plan.duration;
+    }
+    plan.actors[a].timeline = std::move(filled);
+  }
+}
+
+}  // namespace stickgen
