@@ -287,8 +287,9 @@ struct Painter {
     }
     // Mouth: an upper lip curve (corners up for a smile) and a lower lip pulled down by openness.
     const double y0 = 0.42, hw = 0.55 * p.mouth_width;
-    const double corner = y0 - p.mouth_curve * 0.12, upper_q = y0 + p.mouth_curve * 0.36;
-    const double lower_q = upper_q + std::max(0.f, p.mouth_open) * 0.75;
+    // Opening lifts the upper lip a little and drops the lower one more, so an open mouth is an oval.
+    const double open = std::max(0.f, p.mouth_open), base_q = y0 + p.mouth_curve * 0.36;
+    const double corner = y0 - p.mouth_curve * 0.12, upper_q = base_q - open * 0.3, lower_q = base_q + open * 0.6;
     auto quad = [&](double x0, double y0q, double qx, double qy, double x1, double y1) {
       cairo_curve_to(cr, x0 + (qx - x0) * 2 / 3, y0q + (qy - y0q) * 2 / 3, x1 + (qx - x1) * 2 / 3,
                      y1 + (qy - y1) * 2 / 3, x1, y1);
