@@ -8,6 +8,7 @@
 
 #include "cli/command.hpp"
 #include "stickgen/common.hpp"
+#include "stickgen/convert.hpp"
 #include "stickgen/motion_file.hpp"
 #include "stickgen/render.hpp"
 
@@ -119,7 +120,7 @@ void run_render(const RenderArgs& args) {
   RenderOptions opts = options_from(args);
   if (opts.sheet && *output_format_for(out) != OutputFormat::png)
     throw Error("--sheet: contact sheets are written as PNG, not " + out.filename().string());
-  const Clip clip = read_motion_file(args.input);
+  const Clip clip = load_motion_any(args.input);  // .motion, or .bvh/.skeleton/.npy/.npz converted
   const bool tty = ::isatty(STDERR_FILENO) != 0;
   Progress progress{tty && !args.quiet};
   opts.progress = [&progress](int done, int total) { progress(done, total); };
@@ -136,7 +137,7 @@ void run_render(const RenderArgs& args) {
 void add_render(CLI::App& app) {
   auto a = std::make_shared<RenderArgs>();
   auto* cmd = app.add_subcommand("render", "Draw a .motion clip as GIF, MP4, PNG, SVG, HTML (or re-write .motion)");
-  cmd->add_option("input", a->input, "The clip (.motion)")->required();
+  cmd->add_option("input", a->input, "The clip: .motion, or .bvh/.skeleton/.npy/.npz (converted on the fly)")->required();
   cmd->add_option("-o,--output", a->output, "Output file; the extension picks the format (.gif .mp4 .png .svg .html .motion)")
       ->required();
   cmd->add_option("--size", a->size, "Image size WxH (16..4096; MP4 rounds odd sizes up)")->capture_default_str();
