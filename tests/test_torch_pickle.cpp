@@ -2,7 +2,10 @@
 // pickles, and damaged archives.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstring>
+#include <functional>
 #include <random>
 
 #include "stickgen/torch_pickle.hpp"
@@ -14,21 +17,40 @@ namespace fs = std::filesystem;
 using namespace std::string_literals;
 using test::TempDir;
 
-// Fixtures from scripts/torch_pickle_fixtures.py, written once per test program.
+// Python fixtures are generated once per script version and shared by every test process (ctest
+// runs each test in its own process): a directory named after a hash of the generating scripts,
+// created atomically (written beside it, then renamed into place).
+fs::path cached_fixtures(const std::string& tag, const std::vector<fs::path>& scripts, std::string* log) {
+  std::string key;
+  for (const auto& s : scripts) key += read_file(s);
+  const fs::path dir = fs::temp_directory_path() / ("stickgen-fixtures-" + tag + "-" + std::to_string(std::hash<std::string>{}(key)));
+  if (fs::exists(dir / "done")) return dir;
+  fs::path tmp = dir;
+  tmp += ".tmp-" + std::to_string(::getpid());
+  fs::remove_all(tmp);
+  fs::create_directories(tmp);
+  const auto r = test::run_command(test::shell_quote(test::python()) + " " + test::shell_quote(scripts[0].string()) + " " +
+                                   test::shell_quote(tmp.string()));
+  *log = r.output;
+  if (r.exit_code != 0) {
+    fs::remove_all(tmp);
+    return {};
+  }
+  write_file_atomic(tmp / "done", "");
+  std::error_code ec;
+  fs::rename(tmp, dir, ec);
+  if (ec) fs::remove_all(tmp);  // another process got there first; its copy is identical
+  return fs::exists(dir / "done") ? dir : fs::path();
+}
+
+// Fixtures from scripts/torch_pickle_fixtures.py.
 class TorchPickle : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    const auto r = test::run_command(test::shell_quote(test::python()) + " " +
-                                     test::shell_quote((test::source_dir() / "scripts/torch_pickle_fixtures.py").string()) +
-                                     " " + test::shell_quote(dir_->path().string()));
-    ASSERT_EQ(r.exit_code, 0) << r.output;
+    dir_ = cached_fixtures("torch-pickle", {test::source_dir() / "scripts/torch_pickle_fixtures.py"}, &log_);
   }
-  static void TearDownTestSuite() {
-    delete dir_;
-    dir_ = nullptr;
-  }
-  static fs::path file(const std::string& name) { return dir_->path() / name; }
+  void SetUp() override { ASSERT_FALSE(dir_.empty()) << "torch_pickle_fixtures.py failed:\n" << log_; }
+  static fs::path file(const std::string& name) { return dir_ / name; }
   static std::string error_of(const std::function<void()>& fn) {
     try {
       fn();
@@ -37,9 +59,11 @@ class TorchPickle : public ::testing::Test {
     }
     return "<no error>";
   }
-  static TempDir* dir_;
+  static fs::path dir_;
+  static std::string log_;
 };
-TempDir* TorchPickle::dir_ = nullptr;
+fs::path TorchPickle::dir_;
+std::string TorchPickle::log_;
 
 std::vector<float> floats(const PyValue* v) {
   EXPECT_TRUE(v && v->is_tensor());

@@ -1,7 +1,11 @@
 // The LibTorch StickFigureTransformer: parameter counts, names, init, model files, KV-cached
 // decoding, padding masks, and parity with the PyTorch oracle (scripts/reference_model.py) through
 // `stickgen-train convert` for every checkpoint layout the reference produces.
+#include <dlfcn.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <functional>
 
 #include <cmath>
 #include <map>
@@ -18,6 +22,32 @@ namespace {
 namespace fs = std::filesystem;
 using namespace torch_model;
 using test::TempDir;
+
+// Python fixtures are generated once per script version and shared by every test process (ctest
+// runs each test in its own process): a directory named after a hash of the generating scripts,
+// created atomically (written beside it, then renamed into place).
+fs::path cached_fixtures(const std::string& tag, const std::vector<fs::path>& scripts, std::string* log) {
+  std::string key;
+  for (const auto& s : scripts) key += read_file(s);
+  const fs::path dir = fs::temp_directory_path() / ("stickgen-fixtures-" + tag + "-" + std::to_string(std::hash<std::string>{}(key)));
+  if (fs::exists(dir / "done")) return dir;
+  fs::path tmp = dir;
+  tmp += ".tmp-" + std::to_string(::getpid());
+  fs::remove_all(tmp);
+  fs::create_directories(tmp);
+  const auto r = test::run_command(test::shell_quote(test::python()) + " " + test::shell_quote(scripts[0].string()) + " " +
+                                   test::shell_quote(tmp.string()));
+  *log = r.output;
+  if (r.exit_code != 0) {
+    fs::remove_all(tmp);
+    return {};
+  }
+  write_file_atomic(tmp / "done", "");
+  std::error_code ec;
+  fs::rename(tmp, dir, ec);
+  if (ec) fs::remove_all(tmp);  // another process got there first; its copy is identical
+  return fs::exists(dir / "done") ? dir : fs::path();
+}
 
 torch::Tensor to_torch(const TensorView& v) {
   if (v.dtype == DType::I64 || v.dtype == DType::I32) {
@@ -229,6 +259,16 @@ TEST(TorchModel, MisShapedInputsAreOneLineErrors) {
   }
 }
 
+TEST(TorchModel, ComputeThreadsPinOpenBlasToOne) {
+  set_compute_threads(1);
+  EXPECT_EQ(torch::get_num_threads(), 1);
+  using GetThreads = int (*)();
+  auto* get = reinterpret_cast<GetThreads>(::dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  ASSERT_NE(get, nullptr) << "LibTorch is expected to load OpenBLAS on Debian";
+  EXPECT_EQ(get(), 1);
+  EXPECT_THROW(set_compute_threads(0), Error);
+}
+
 // ------------------------------------------------------------------ model files
 
 TEST(TorchModel, SaveLoadRoundTrip) {
@@ -272,25 +312,20 @@ TEST(TorchModel, SaveLoadRoundTrip) {
 class OracleParity : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    const auto script = test::source_dir() / "tests/torch/make_checkpoints.py";
-    const auto r = test::run_command(test::shell_quote(test::python()) + " " + test::shell_quote(script.string()) + " " +
-                                     test::shell_quote(dir_->path().string()));
-    ok_ = r.exit_code == 0;
-    output_ = r.output;
+    const fs::path src = test::source_dir();
+    dir_ = cached_fixtures("oracle", {src / "tests/torch/make_checkpoints.py", src / "scripts/reference_model.py"}, &log_);
   }
-  static void TearDownTestSuite() {
-    delete dir_;
-    dir_ = nullptr;
+  void SetUp() override { ASSERT_FALSE(dir_.empty()) << "make_checkpoints.py failed:\n" << log_; }
+  // Inputs come from the shared fixture directory; everything a test writes goes to its own.
+  fs::path file(const std::string& name) {
+    return fs::exists(dir_ / name) ? dir_ / name : out_.path() / name;
   }
-  void SetUp() override { ASSERT_TRUE(ok_) << "make_checkpoints.py failed:\n" << output_; }
-  static fs::path file(const std::string& name) { return dir_->path() / name; }
-  static test::CommandResult convert(const std::string& in, const std::string& out, const std::string& flags = "") {
+  test::CommandResult convert(const std::string& in, const std::string& out, const std::string& flags = "") {
     return test::run_stickgen_train("convert " + test::shell_quote(file(in).string()) + " -o " +
-                                    test::shell_quote(file(out).string()) + " " + flags);
+                                    test::shell_quote((out_.path() / out).string()) + " " + flags);
   }
   // Converted tensors equal the oracle's own model file.
-  static void expect_same_weights(const std::string& converted, const std::string& reference, double tol) {
+  void expect_same_weights(const std::string& converted, const std::string& reference, double tol) {
     auto a = read_tensors(file(converted)), b = read_tensors(file(reference));
     ASSERT_EQ(a.size(), b.size());
     for (const auto& [name, t] : b) {
@@ -298,7 +333,7 @@ class OracleParity : public ::testing::Test {
       EXPECT_LE(max_abs(a[name], t), tol) << name;
     }
   }
-  static void expect_parity(const std::string& model_file, const std::string& preset, AttentionMode mode) {
+  void expect_parity(const std::string& model_file, const std::string& preset, AttentionMode mode) {
     auto loaded = load_model(file(model_file), mode);
     auto x = read_tensors(file(preset + "_in.safetensors"));
     ModelInputs in{x["motion"], x["text_embedding"], x["actions"], x["camera"], x["partner"], {}};
@@ -309,13 +344,12 @@ class OracleParity : public ::testing::Test {
     for (const auto& [name, t] : theirs)
       EXPECT_LE(max_abs(ours.at(name), t), 1e-4) << preset << " " << name;
   }
-  static TempDir* dir_;
-  static bool ok_;
-  static std::string output_;
+  static fs::path dir_;
+  static std::string log_;
+  TempDir out_;
 };
-TempDir* OracleParity::dir_ = nullptr;
-bool OracleParity::ok_ = false;
-std::string OracleParity::output_;
+fs::path OracleParity::dir_;
+std::string OracleParity::log_;
 
 TEST_F(OracleParity, ConvertedStateDictMatchesPythonOnEveryHead) {
   for (const char* preset : {"tiny", "small"}) {
