@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <span>
 #include <string>
 #include <string_view>
@@ -101,6 +102,16 @@ Plan single_action_plan(const SingleAction& a);
 // intensity, duration, direction (when the action honours one), sometimes a mood other than its own.
 SingleAction sample_single_action(int action, uint64_t seed);
 Clip synthesize_action(const SingleAction& a, const SynthOptions& opts = {});
+
+// A contact sheet: one row per action (name + evenly spaced frames of a canonical performance,
+// interactions with their partner), drawn with the renderer; written atomically as PNG.
+struct SheetOptions {
+  int frames = 7;                         // frames per row
+  int cell_width = 120, cell_height = 150;  // pixels
+  float seconds = 4.f;
+  uint64_t seed = 1;
+};
+void write_action_sheet(const std::vector<int>& actions, const std::filesystem::path& png, const SheetOptions& o = {});
 
 // ---------------------------------------------------------------- checks (tests and `stickgen synth-check`)
 

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -115,6 +116,60 @@ void add_synth_check(CLI::App& app) {
 }
 
 STICKGEN_COMMAND(80, add_synth_check);
+
+struct SheetArgs {
+  std::string dir = "docs/actions";
+  std::vector<std::string> groups, actions;
+  int frames = 7, cell_width = 120, cell_height = 150;
+  float seconds = 4.f;
+  uint64_t seed = 1;
+};
+
+void add_synth_sheets(CLI::App& app) {
+  auto args = std::make_shared<SheetArgs>();
+  auto* cmd = app.add_subcommand("synth-sheets", "Write one contact-sheet PNG per action group (procedural engine)");
+  cmd->add_option("dir", args->dir, "Output directory (created if missing)");
+  cmd->add_option("--group", args->groups, "Only these groups; repeatable");
+  cmd->add_option("--frames", args->frames, "Frames per action")->check(CLI::Range(1, 30));
+  cmd->add_option("--seed", args->seed, "Seed");
+  cmd->add_option("--action", args->actions, "Draw these actions (names) into DIR/actions.png instead; repeatable");
+  cmd->add_option("--cell-width", args->cell_width, "Cell width in pixels")->check(CLI::Range(40, 1000));
+  cmd->add_option("--cell-height", args->cell_height, "Cell height in pixels")->check(CLI::Range(40, 1000));
+  cmd->add_option("--seconds", args->seconds, "Length of each performance")->check(CLI::Range(0.5, 30.0));
+  cmd->callback([args] {
+    std::filesystem::create_directories(args->dir);
+    SheetOptions o;
+    o.frames = args->frames;
+    o.seed = args->seed;
+    o.cell_width = args->cell_width;
+    o.cell_height = args->cell_height;
+    o.seconds = args->seconds;
+    if (!args->actions.empty()) {
+      std::vector<int> ids;
+      for (const auto& name : args->actions) {
+        auto id = action_id(name);
+        if (!id) throw Error("--action: unknown action '" + name + "'");
+        ids.push_back(*id);
+      }
+      const auto path = std::filesystem::path(args->dir) / "actions.png";
+      write_action_sheet(ids, path, o);
+      std::printf("%s (%zu actions)\n", path.string().c_str(), ids.size());
+      return;
+    }
+    std::vector<std::string> groups = args->groups;
+    if (groups.empty())
+      for (auto g : action_groups()) groups.emplace_back(g);
+    for (const auto& g : groups) {
+      const auto ids = actions_in_group(g);
+      if (ids.empty()) throw Error("--group: unknown group '" + g + "'");
+      const auto path = std::filesystem::path(args->dir) / (g + ".png");
+      write_action_sheet(ids, path, o);
+      std::printf("%s (%zu actions)\n", path.string().c_str(), ids.size());
+    }
+  });
+}
+
+STICKGEN_COMMAND(81, add_synth_sheets);
 
 }  // namespace
 }  // namespace stickgen::cli

@@ -1256,15 +1256,12 @@ class Interact : public BaseMotion {
       }
       case act::high_five: {
         const float w = window(t, tc - 0.5f, tc + 0.5f, 0.45f);
-        const Vec2 meet{p.px + 0.5f * gap, 2.05f * s};
+        const Vec2 meet{p.px + 0.5f * gap, 2.42f * s};  // above the heads
         LocalPose q = p;
         reach(b_, q, dom_, meet);
         p.sh[dom_] = lerp(p.sh[dom_], q.sh[dom_], w), p.el[dom_] = lerp(p.el[dom_], q.el[dom_], w);
         p.hand[dom_] = kHandPartner, p.hand_w[dom_] = window(t, tc - 0.15f, tc + 0.15f, 0.14f);
         p.lean -= 0.05f * w;
-        // A little celebration afterwards.
-        const float after = window(t, tc + 0.5f, tc + 1.6f, 0.3f);
-        p.sh[off_] = lerp(p.sh[off_], 0.9f, after), p.el[off_] = lerp(p.el[off_], 1.4f, after);
         break;
       }
       case act::hug: {

@@ -217,7 +217,7 @@ bool paired_action(int action) {
 float interaction_gap(int action) {
   switch (action) {
     case act::handshake: return 1.15f;
-    case act::hug: return 0.5f;
+    case act::hug: return 0.68f;
     case act::high_five: return 1.0f;
     case act::fight: return 1.55f;
     case act::push: return 0.75f;
