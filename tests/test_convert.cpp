@@ -570,6 +570,9 @@ TEST(CmuClips, RenderToGifAndV1) {
   EXPECT_EQ(v1.format, SkeletonFormat::v1);
   EXPECT_EQ(v1.frames, 250);
   EXPECT_TRUE(validate(v1).ok()) << validate(v1).summary();
+  EXPECT_LT(max_rigid_drift(v1), 0.01);  // five straight segments of fixed length
+  const Pose first = joints_at(v1, 0);
+  EXPECT_NEAR(std::min(first.j[v1::l_foot].y, first.j[v1::r_foot].y), 0.f, 0.08f);
   test::TempDir dir;
   RenderOptions r;
   r.width = 160, r.height = 120;
@@ -894,6 +897,19 @@ TEST(ConvertCli, CmuClipsIntoADatasetCurationCanRead) {
   ASSERT_EQ(v1.exit_code, 0) << v1.output;
   EXPECT_EQ(DatasetReader(dir / "v1").format(), SkeletonFormat::v1);
   EXPECT_EQ(DatasetReader(dir / "v1").size(), 6u);  // 30.72 s in 5 s windows; the 0.72 s tail is under --min-window
+}
+
+TEST(ConvertCli, RenderReadsMotionCaptureFilesDirectly) {
+  if (!fs::exists(kCmuDir / "Boxing_Toes.bvh")) GTEST_SKIP();
+  test::TempDir dir;
+  const auto r = test::run_stickgen("render " + (kCmuDir / "Boxing_Toes.bvh").string() + " -o " + (dir / "box.gif").string() +
+                                    " --size 96x72");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(read_file(dir / "box.gif").substr(0, 6), "GIF89a");
+  write_ntu(dir / "S001C001P001R001A023.skeleton", 30, true);
+  const auto n = test::run_stickgen("render " + (dir / "S001C001P001R001A023.skeleton").string() + " -o " + (dir / "ntu.png").string());
+  EXPECT_EQ(n.exit_code, 0) << n.output;
+  EXPECT_TRUE(fs::exists(dir / "ntu.png"));
 }
 
 TEST(ConvertCli, ErrorsAreOneLine) {

@@ -1,6 +1,5 @@
-// Labels from what the files carry: description text -> action, file names -> words, CMU index text.
-// action_for_text is the one place that maps words to actions for the converters; it uses a small keyword
-// table until the planner's lexicon (stickgen/planner.hpp nearest_action) is linked into the core.
+// Labels from what the files carry: description text -> action (through the planner), file names -> words,
+// CMU index text.
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -8,128 +7,41 @@
 #include "data/convert/text_scan.hpp"
 #include "stickgen/actions.hpp"
 #include "stickgen/convert.hpp"
+#include "stickgen/planner.hpp"
 
 namespace stickgen::convert {
+
 namespace {
 
-struct Phrase {
-  std::string_view words;  // space-separated base forms
-  int action;
-};
-
-// Two-word phrases first: they win over their single words ("sit down" is sit, "get up" is get_up).
-constexpr Phrase kPhrases[] = {
-    {"shake hand", act::handshake}, {"high five", act::high_five}, {"lie down", act::lie_down},
-    {"lay down", act::lie_down},    {"get up", act::get_up},       {"stand up", act::stand},
-    {"sit down", act::sit},         {"look around", act::looking_around}, {"pick up", act::lift},
-    {"turn around", act::turn},     {"fall down", act::fall},      {"jumping jack", act::jump},
-    {"cart wheel", act::spin},      {"tai chi", act::dance},       {"side step", act::walk},
-};
-
-constexpr Phrase kWords[] = {
-    {"idle", act::idle},         {"rest", act::idle},          {"wait", act::idle},
-    {"walk", act::walk},         {"stroll", act::walk},        {"step", act::walk},          {"stride", act::walk},
-    {"pace", act::walk},         {"wander", act::walk},        {"strut", act::walk},         {"tiptoe", act::walk},
-    {"run", act::run},           {"jog", act::run},            {"sprint", act::sprint},      {"dash", act::sprint},
-    {"jump", act::jump},         {"leap", act::jump},          {"hop", act::hop},            {"bounce", act::hop},
-    {"wave", act::wave},         {"talk", act::talk},          {"speak", act::talk},         {"phone", act::talk},
-    {"shout", act::shout},       {"yell", act::shout},         {"scream", act::shout},       {"whisper", act::whisper},
-    {"sing", act::sing},         {"point", act::point},        {"clap", act::clap},          {"applaud", act::clap},
-    {"bat", act::batting},       {"batting", act::batting},    {"baseball", act::batting},   {"pitch", act::pitching},
-    {"catch", act::catching},    {"field", act::fielding},     {"throw", act::throwing},     {"toss", act::throwing},
-    {"soccer", act::kicking},    {"football", act::kicking},   {"dribble", act::dribbling},  {"basketball", act::dribbling},
-    {"shoot", act::shooting},    {"fight", act::fight},        {"box", act::fight},          {"boxing", act::fight},
-    {"spar", act::fight},        {"wrestle", act::fight},      {"martial", act::fight},      {"karate", act::fight},
-    {"punch", act::punch},       {"jab", act::punch},          {"hit", act::punch},          {"slap", act::punch},
-    {"strike", act::punch},      {"chop", act::punch},         {"kick", act::kick},          {"dodge", act::dodge},
-    {"duck", act::dodge},        {"evade", act::dodge},        {"sit", act::sit},            {"seat", act::sit},
-    {"stand", act::stand},       {"kneel", act::kneel},        {"lie", act::lie_down},       {"eat", act::eating},
-    {"drink", act::drinking},    {"read", act::reading},       {"type", act::typing},        {"write", act::typing},
-    {"look", act::looking_around}, {"search", act::looking_around}, {"climb", act::climbing}, {"ladder", act::climbing},
-    {"crawl", act::crawling},    {"swim", act::swimming},      {"fly", act::flying},         {"aeroplane", act::flying},
-    {"airplane", act::flying},   {"celebrate", act::celebrate}, {"cheer", act::celebrate},   {"elated", act::celebrate},
-    {"dance", act::dance},       {"salsa", act::dance},        {"waltz", act::dance},        {"ballet", act::dance},
-    {"cry", act::cry},           {"sob", act::cry},            {"laugh", act::laugh},        {"handshake", act::handshake},
-    {"hug", act::hug},           {"embrace", act::hug},        {"turn", act::turn},          {"rotate", act::turn},
-    {"crouch", act::crouch},     {"crouched", act::crouch},    {"bow", act::bow},            {"spin", act::spin},
-    {"twirl", act::spin},        {"pirouette", act::spin},     {"skip", act::skip},          {"march", act::march},
-    {"push", act::push},         {"shove", act::push},         {"pull", act::pull},          {"drag", act::pull},
-    {"lift", act::lift},         {"carry", act::carry},        {"squat", act::squat},        {"stretch", act::stretch},
-    {"salute", act::salute},     {"shrug", act::shrug},        {"fall", act::fall},          {"stumble", act::fall},
-    {"trip", act::fall},         {"limp", act::limp},          {"stagger", act::limp},       
-};
-
-// Base forms to try for a word: itself, then with -s/-es/-ing/-ed removed (undoubling "jogging" -> "jog",
-// restoring "e": "dancing" -> "dance").
-std::vector<std::string> bases(const std::string& w) {
-  std::vector<std::string> out{w};
-  auto add = [&](std::string s) {
-    if (s.size() >= 2 && std::find(out.begin(), out.end(), s) == out.end()) out.push_back(std::move(s));
-  };
-  auto ends = [&](std::string_view suf) { return w.size() > suf.size() + 1 && w.compare(w.size() - suf.size(), suf.size(), suf) == 0; };
-  auto stem_variants = [&](std::string s) {
-    add(s);
-    add(s + "e");
-    if (s.size() >= 3 && s[s.size() - 1] == s[s.size() - 2]) add(s.substr(0, s.size() - 1));
-  };
-  if (ends("ies")) add(w.substr(0, w.size() - 3) + "y");
-  if (ends("es")) add(w.substr(0, w.size() - 2));
-  if (ends("s") && !ends("ss")) add(w.substr(0, w.size() - 1));
-  if (ends("ing")) stem_variants(w.substr(0, w.size() - 3));
-  if (ends("ed")) stem_variants(w.substr(0, w.size() - 2));
-  if (w == "ran") add("run");
-  if (w == "sat") add("sit");
-  if (w == "threw" || w == "thrown") add("throw");
-  if (w == "fell" || w == "fallen") add("fall");
-  if (w == "flew") add("fly");
-  if (w == "lay" || w == "lying" || w == "lain") add("lie");
-  if (w == "stood") add("stand");
-  if (w == "caught") add("catch");
-  if (w == "hands" || w == "hand") add("hand");
-  return out;
-}
-
-std::optional<int> word_action(const std::string& w) {
-  for (const std::string& b : bases(w))
-    for (const Phrase& p : kWords)
-      if (p.words == b) return p.action;
-  return std::nullopt;
-}
-
-std::vector<std::string> lower_words(std::string_view text) {
-  std::vector<std::string> words;
-  std::string cur;
-  for (char c : text) {
-    if (std::isalpha(static_cast<unsigned char>(c))) {
-      cur += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    } else if (!cur.empty()) {
-      words.push_back(std::move(cur));
-      cur.clear();
-    }
+// The action the planner reads in one clause: its first segment that a word produced (a plan that only
+// idles by default has no verb). When the planner finds none — mocap indexes write noun phrases such as
+// "forward jumps" — the clause's earliest word the hand lexicon knows (cost 0) names it.
+std::optional<int> clause_action(std::string_view clause) {
+  const Plan plan = plan_prompt(clause);
+  for (const ActorPlan& actor : plan.actors)
+    for (const ActionSegment& seg : actor.timeline)
+      if (!seg.verb.empty() && seg.action >= 0 && seg.action < kNumActions) return seg.action;
+  for (const std::string& word : tokenize(clause)) {
+    const auto meanings = explain_word(word);
+    if (!meanings.empty() && meanings.front().via == "lexicon" && meanings.front().action >= 0 &&
+        meanings.front().action < kNumActions)
+      return meanings.front().action;
   }
-  if (!cur.empty()) words.push_back(std::move(cur));
-  return words;
+  return std::nullopt;
 }
 
 }  // namespace
 
 std::optional<int> action_for_text(std::string_view text) {
-  const auto words = lower_words(text);
-  // Earliest position wins; at one position a phrase beats its first word.
-  for (size_t i = 0; i < words.size(); ++i) {
-    if (i + 1 < words.size()) {
-      for (const Phrase& p : kPhrases) {
-        const size_t sp = p.words.find(' ');
-        const std::string_view a = p.words.substr(0, sp), b = p.words.substr(sp + 1);
-        auto match = [](const std::string& word, std::string_view base) {
-          for (const std::string& x : bases(word))
-            if (x == base) return true;
-          return false;
-        };
-        if (match(words[i], a) && match(words[i + 1], b)) return p.action;
-      }
-    }
-    if (auto a = word_action(words[i])) return a;
+  // Clause by clause ("playground - forward jumps, turn around"), the first clause naming an action wins.
+  size_t start = 0;
+  for (size_t i = 0; i <= text.size(); ++i) {
+    const bool cut = i == text.size() || std::string_view(",;:/()[]|-").find(text[i]) != std::string_view::npos;
+    if (!cut) continue;
+    const std::string_view clause = trim(text.substr(start, i - start));
+    start = i + 1;
+    if (clause.empty()) continue;
+    if (auto a = clause_action(clause)) return a;
   }
   return std::nullopt;
 }

@@ -58,6 +58,55 @@ std::pair<std::string, double> guess_unit(double height, const std::string& rig)
 
 Vec3 horizontal(Vec3 v) { return {v.x, 0.0, v.z}; }
 
+// v1 segments' lengths per actor over the whole take: the torso's median; each limb's 90th percentile,
+// its (nearly) straight length, so a standing figure keeps its feet on the ground.
+std::vector<std::array<float, v1::kSegmentCount>> median_v1_lengths(const Clip& c) {
+  std::vector<std::array<float, v1::kSegmentCount>> out(c.actors);
+  for (int a = 0; a < c.actors; ++a)
+    for (int i = 0; i < v1::kSegmentCount; ++i) {
+      std::vector<double> len;
+      for (int t = 0; t < c.frames; ++t)
+        if (c.present(t, a)) {
+          const float* p = c.pose(t, a);
+          len.push_back(std::hypot(p[4 * i + 2] - p[4 * i], p[4 * i + 3] - p[4 * i + 1]));
+        }
+      if (len.empty()) continue;
+      if (i == v1::torso) {
+        out[a][i] = static_cast<float>(median(len));
+      } else {
+        const size_t k = std::min(len.size() - 1, len.size() * 9 / 10);
+        std::nth_element(len.begin(), len.begin() + static_cast<std::ptrdiff_t>(k), len.end());
+        out[a][i] = static_cast<float>(len[k]);
+      }
+    }
+  return out;
+}
+
+// A v1 figure is five straight segments of fixed length (the validator holds all five to +-15 %): each
+// keeps its direction from the hip or neck and takes its length for the take, the torso first.
+void fix_v1_lengths(Clip& c, const std::vector<std::array<float, v1::kSegmentCount>>& lengths) {
+  const auto& s = c.skeleton();
+  std::array<Vec2, v1::kJointCount> j;
+  for (int t = 0; t < c.frames; ++t)
+    for (int a = 0; a < c.actors; ++a) {
+      if (!c.present(t, a)) continue;
+      segments_to_joints(s, c.pose(t, a), j.data());
+      const std::array<Vec2, v1::kJointCount> original = j;
+      auto place = [&](int from, int to, int seg) {
+        Vec2 d = original[to] - original[from];
+        const float n = d.norm();
+        d = n > 1e-6f ? d * (1.f / n) : Vec2{0.f, to == v1::neck ? 1.f : -1.f};
+        j[to] = j[from] + d * lengths[a][seg];
+      };
+      place(v1::hip, v1::neck, v1::torso);
+      place(v1::hip, v1::l_foot, v1::l_leg);
+      place(v1::hip, v1::r_foot, v1::r_leg);
+      place(v1::neck, v1::l_hand, v1::l_arm);
+      place(v1::neck, v1::r_hand, v1::r_arm);
+      joints_to_segments(s, j.data(), c.pose(t, a));
+    }
+}
+
 Vec3 normalized(Vec3 v, Vec3 fallback) {
   const double n = v.norm();
   return n > 1e-9 ? v * (1.0 / n) : fallback;
@@ -239,6 +288,9 @@ std::vector<ConvertedClip> take_to_clips(const Take& input, const ConvertOptions
     }
   }
 
+  std::vector<std::array<float, v1::kSegmentCount>> v1_lengths;
+  if (opts.format == SkeletonFormat::v1) v1_lengths = median_v1_lengths(to_v1(clip));
+
   std::vector<ConvertedClip> out;
   for (size_t w = 0; w < windows.size(); ++w) {
     auto [begin, end] = windows[w];
@@ -251,7 +303,7 @@ std::vector<ConvertedClip> take_to_clips(const Take& input, const ConvertOptions
     for (size_t k = 0; k < c.actions.size(); ++k) c.actions[k] = c.actor_mask[k] ? static_cast<int16_t>(input.action) : kNoAction;
     if (opts.format == SkeletonFormat::v1) {
       c = to_v1(c);
-      reconcile(c);  // v1 limbs are straight neck->hand and hip->foot lines of fixed length
+      fix_v1_lengths(c, v1_lengths);
     }
     compute_physics(c);
     c.id = windows.size() > 1 ? input.id + "_w" + (w < 10 ? "0" : "") + std::to_string(w) : input.id;
