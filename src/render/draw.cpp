@@ -131,11 +131,13 @@ struct Painter {
   // Wide faint strokes under a light core: a glow that never hides the figure's shape.
   void neon_stroke(const ActorFrame& f) const {
     const std::array<std::pair<double, double>, 3> glow{{{4.6, 0.08}, {2.8, 0.16}, {1.8, 0.3}}};
+    cairo_set_antialias(cr, CAIRO_ANTIALIAS_FAST);  // soft anyway; the core below stays fully antialiased
     for (auto [width, alpha] : glow) {
       set_rgb(cr, f.color, alpha);
       cairo_set_line_width(cr, lw * width);
       cairo_stroke_preserve(cr);
     }
+    cairo_set_antialias(cr, CAIRO_ANTIALIAS_GOOD);
     set_rgb(cr, neon_core(f.color));
     cairo_set_line_width(cr, lw);
     cairo_stroke(cr);
