@@ -250,6 +250,7 @@ const std::pair<std::string_view, std::string_view> kIrregular[] = {
 
 constexpr float kMaxCost = 3.2f;    // farther than this is not a meaning of the word
 constexpr int kMaxExpansions = 600; // bounds the search on pathological words
+constexpr size_t kMaxCache = 50000;  // cached words per table before the cache starts over
 
 struct Seed {
   int action;
@@ -537,6 +538,7 @@ std::optional<LexMatch> Lexicon::verb(std::string_view word_in, bool open_vocab)
   auto it = verb_cache_.find(word);
   if (it != verb_cache_.end()) return it->second;
   auto m = wordnet_search(word, false);
+  if (verb_cache_.size() >= kMaxCache) verb_cache_.clear();  // bounded memory under arbitrary input
   verb_cache_.emplace(word, m);
   return m;
 }
@@ -551,6 +553,7 @@ std::optional<LexMatch> Lexicon::noun(std::string_view word_in, bool open_vocab)
   auto it = noun_cache_.find(word);
   if (it != noun_cache_.end()) return it->second;
   auto m = wordnet_search(word, true);
+  if (noun_cache_.size() >= kMaxCache) noun_cache_.clear();
   noun_cache_.emplace(word, m);
   return m;
 }
@@ -607,6 +610,7 @@ int Lexicon::animate_class(std::string_view word_in) {
     }
     if (found) break;
   }
+  if (animate_cache_.size() >= kMaxCache) animate_cache_.clear();
   animate_cache_.emplace(word, found);
   return found;
 }

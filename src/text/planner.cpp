@@ -2487,7 +2487,8 @@ class Planner {
           // Same figure "while": layer onto its previous step instead of a new one.
           std::vector<std::pair<int, Step>> rest;
           for (auto& [a, st] : c.steps) {
-            auto it = std::find_if(prev->where.begin(), prev->where.end(), [&](auto& pr) { return pr.first == a; });
+            const int who = a;  // structured bindings cannot be captured before C++20 in clang 14
+            auto it = std::find_if(prev->where.begin(), prev->where.end(), [who](auto& pr) { return pr.first == who; });
             if (it != prev->where.end() && !c.sync) {
               auto& list = phases[prev->phase].per_actor[a];
               if (it->second < list.size()) {
