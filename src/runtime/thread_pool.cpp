@@ -1,6 +1,11 @@
 #include "runtime/thread_pool.hpp"
 
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <climits>
 
 #include "stickgen/common.hpp"
 
@@ -14,7 +19,15 @@
 namespace stickgen::runtime {
 namespace {
 constexpr int kSpins = 20000;  // ~tens of microseconds: longer than the gap between two regions
+
+// Raw futex on the generation counter (libstdc++ 12's atomic::wait can miss a wake-up).
+void futex_wait(std::atomic<uint32_t>& word, uint32_t expected) {
+  ::syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected, nullptr, nullptr, 0);
 }
+void futex_wake_all(std::atomic<uint32_t>& word) {
+  ::syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);
+}
+}  // namespace
 
 ThreadPool::ThreadPool(int threads) : size_(std::max(1, threads)) {
   if (threads < 1 || threads > 256) throw Error("threads: expected 1..256, got " + std::to_string(threads));
@@ -22,9 +35,9 @@ ThreadPool::ThreadPool(int threads) : size_(std::max(1, threads)) {
 }
 
 ThreadPool::~ThreadPool() {
-  stop_.store(true, std::memory_order_release);
-  generation_.fetch_add(1, std::memory_order_acq_rel);
-  generation_.notify_all();
+  stop_.store(true, std::memory_order_seq_cst);
+  generation_.fetch_add(1, std::memory_order_seq_cst);
+  futex_wake_all(generation_);
   for (auto& t : threads_) t.join();
 }
 
@@ -32,8 +45,9 @@ void ThreadPool::dispatch(Task task, void* ctx) {
   task_ = task;
   ctx_ = ctx;
   pending_.store(size_ - 1, std::memory_order_relaxed);
-  generation_.fetch_add(1, std::memory_order_release);
-  generation_.notify_all();
+  // Dekker pair with worker(): either a sleeper sees the new generation, or we see the sleeper.
+  generation_.fetch_add(1, std::memory_order_seq_cst);
+  if (sleepers_.load(std::memory_order_seq_cst) > 0) futex_wake_all(generation_);
   task(ctx, 0, size_);
   for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
     if (spin < kSpins) SG_PAUSE();
@@ -42,7 +56,7 @@ void ThreadPool::dispatch(Task task, void* ctx) {
 }
 
 void ThreadPool::worker(int index) {
-  uint32_t seen = generation_.load(std::memory_order_acquire);
+  uint32_t seen = 0;  // the value at construction: a region may be dispatched before this thread runs
   for (;;) {
     uint32_t now = generation_.load(std::memory_order_acquire);
     for (int spin = 0; now == seen && spin < kSpins; ++spin) {
@@ -50,7 +64,9 @@ void ThreadPool::worker(int index) {
       now = generation_.load(std::memory_order_acquire);
     }
     while (now == seen) {
-      generation_.wait(seen, std::memory_order_acquire);
+      sleepers_.fetch_add(1, std::memory_order_seq_cst);
+      if (generation_.load(std::memory_order_seq_cst) == seen) futex_wait(generation_, seen);
+      sleepers_.fetch_sub(1, std::memory_order_seq_cst);
       now = generation_.load(std::memory_order_acquire);
     }
     seen = now;

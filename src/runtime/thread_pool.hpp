@@ -1,7 +1,7 @@
 // A fixed team of threads for the runtime's parallel regions. run(f) calls f(index, count) once
 // on every thread of the team (the caller is index 0) and returns when all are done. Nothing is
 // allocated per call: the callable is passed by reference, workers spin briefly and then sleep on
-// an atomic (futex) between regions — a decode step has ~30 regions of a few microseconds each.
+// a futex between regions — a decode step has ~30 regions of a few microseconds each.
 #pragma once
 
 #include <atomic>
@@ -39,8 +39,10 @@ class ThreadPool {
   std::vector<std::thread> threads_;
   Task task_ = nullptr;
   void* ctx_ = nullptr;
-  std::atomic<uint32_t> generation_{0};
+  std::atomic<uint32_t> generation_{0};  // a futex word: bumped once per region
+  static_assert(sizeof(std::atomic<uint32_t>) == 4 && std::atomic<uint32_t>::is_always_lock_free);
   std::atomic<int> pending_{0};
+  std::atomic<int> sleepers_{0};  // workers asleep (or about to sleep) on generation_
   std::atomic<bool> stop_{false};
 };
 
