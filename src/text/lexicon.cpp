@@ -36,7 +36,8 @@ const HandWord kVerbs[] = {
     {"fume", {act::idle, 1.f, 1.2f, kAngry}}, {"gasp", {act::idle, 1.f, 1.f, kSurprised}},
     {"panic", {act::looking_around, 1.4f, 1.3f, kSurprised}},
     {"tremble", {act::idle, 1.f, 1.f, kSurprised}}, {"shiver", {act::idle, 1.f, 1.f, kSurprised}},
-    {"think", {act::idle}}, {"ponder", {act::idle}}, {"listen", {act::idle}}, {"sleepwalk", {act::walk, 0.6f, 0.6f}},
+    {"think", {act::idle}}, {"meditate", {act::idle, 0.8f, 0.7f}}, {"shake", {act::idle, 1.f, 1.f, kSurprised}},
+    {"lunge", {act::squat}}, {"pose", {act::idle}}, {"ponder", {act::idle}}, {"listen", {act::idle}}, {"sleepwalk", {act::walk, 0.6f, 0.6f}},
 
     {"walk", {act::walk}}, {"stroll", {act::walk, 0.7f}}, {"saunter", {act::walk, 0.7f}},
     {"amble", {act::walk, 0.7f}}, {"wander", {act::walk, 0.8f}}, {"roam", {act::walk, 0.8f}},

@@ -211,7 +211,9 @@ const Phrase kPhrases[] = {
     {"bend", "over", "", act::bow}, {"crouch", "down", "", act::crouch}, {"kneel", "down", "", act::kneel},
     {"squat", "down", "", act::squat}, {"duck", "down", "", act::crouch}, {"calm", "down", "", act::idle},
     {"run", "the", "bases", act::running_bases}, {"run", "bases", "", act::running_bases},
-    {"round", "the", "bases", act::running_bases}, {"run", "around", "the", act::running_bases},
+    {"round", "the", "bases", act::running_bases}, {"skip", "rope", "", act::jump},
+    {"burst", "off", "", act::sprint}, {"burst", "out", "laughing", act::laugh}, {"burst", "out", "crying", act::cry},
+    {"power", "down", "", act::idle}, {"shut", "down", "", act::idle}, {"power", "off", "", act::idle},
     {"square", "off", "", act::fight_stance}, {"put", "up", "", act::fight_stance},
     {"raise", "fists", "", act::fight_stance}, {"show", "off", "", act::celebrate},
     {"hang", "out", "", act::idle}, {"back", "away", "", act::walk, Direction::backward},
@@ -311,6 +313,7 @@ struct NP {
   int ordinal = 0;
   Manner mood;
   bool has_mood = false;
+  bool possessive = false;  // "his friends", "her dog"
   size_t start = 0, end = 0;
 };
 
@@ -351,6 +354,8 @@ class Planner {
     }
     plan_.duration = d;
     max_actors_ = std::clamp(opts.max_actors, 1, 8);
+    if (max_actors_ != opts.max_actors)
+      warn("max_actors " + std::to_string(opts.max_actors) + " is outside [1, 8]; using " + std::to_string(max_actors_));
     open_vocab_ = opts.open_vocabulary;
   }
 
@@ -483,6 +488,10 @@ class Planner {
     auto noun = db->index(w, wordnet::Pos::noun);
     // More adjective senses than noun senses: "heavy", "tall", "angry"; not "dancer" or "man".
     return !noun || adj->offsets.size() >= noun->offsets.size();
+  }
+  static bool direction_word(sv w) {
+    return one_of(w, {"forward", "forwards", "backward", "backwards", "left", "right", "away", "ahead", "back",
+                      "around", "up", "down", "off", "home", "inside", "outside"});
   }
   static bool body_part(sv w) {
     return one_of(w, {"hand", "hands", "arm", "arms", "leg", "legs", "head", "foot", "feet", "fist", "fists",
@@ -644,7 +653,7 @@ class Planner {
       // Mainly an adjective ("a heavy box", "an old robot"): keep looking for the noun.
       if (s + 1 < toks_.size() && !is_punct(s + 1) && !is_function_word(w(s + 1)) && adjective(x)) continue;
       // An open-class noun that WordNet knows as a person or animal: "a ballerina", "two soldiers", "a dog".
-      if ((definite || indefinite || count > 0) && allow_new && !possessive && !body_part(x)) {
+      if ((definite || indefinite || count > 0) && allow_new && !body_part(x) && !direction_word(x)) {
         int cls = Lexicon::instance().animate_class(x);
         if (cls > 0) {
           head = s;
@@ -659,8 +668,8 @@ class Planner {
           break;
         }
       }
-      // Unknown adjective: keep looking only if a determiner promised a noun.
-      if (!(definite || indefinite)) break;
+      // Any other word is the head noun of something that is not a figure ("a heavy cart").
+      break;
     }
     if (!head) {
       // "the red one"
@@ -674,6 +683,7 @@ class Planner {
       }
     }
     np.end = head + 1;
+    np.possessive = possessive;
     np.color = color;
     np.mood = mood;
     np.has_mood = has_mood;
@@ -1309,7 +1319,7 @@ class Planner {
         return true;
       }
       NP np = parse_np(e, true);
-      if (np.type != NP::none && np_is_figure(np)) {
+      if (np.type != NP::none && np_is_partner(np, vp)) {
         auto ids = resolve(np, subject);
         if (!ids.empty()) {
           vp.targets = ids;
@@ -1353,6 +1363,32 @@ class Planner {
       default: return true;
     }
   }
+  // Records what a skipped object phrase says: ball words, "bases", a bat; manner adjectives inside it
+  // ("dances a slow waltz") modify the step.
+  void note_object(size_t b, size_t e, VP& vp, bool direct) const {
+    for (size_t j = b; j < e; ++j) {
+      sv x = w(j);
+      if (kBallWords.count(x)) vp.object_noun = "ball";
+      else if (one_of(x, {"bases", "base"}) && vp.object_noun.empty()) vp.object_noun = "bases";
+      else if (one_of(x, {"bat", "racket", "racquet", "club"}) && vp.object_noun.empty()) vp.object_noun = "bat";
+      if (direct && j > b && kManner.count(x)) {
+        size_t q = j;
+        VP tmp;
+        apply_manner(q, tmp);
+        vp.tempo *= tmp.tempo;
+        vp.intensity *= tmp.intensity;
+        if (tmp.expression >= 0 && vp.expression < 0) vp.expression = tmp.expression;
+      }
+    }
+  }
+  // A figure named as the object of this verb. "his friends" in "waves to his friends" are off stage;
+  // "hugs her friend" needs the friend on stage.
+  bool np_is_partner(const NP& np, const VP& vp) const {
+    if (!np_is_figure(np)) return false;
+    if (!np.possessive) return true;
+    return vp.chase || vp.pass || (vp.action >= 0 && action_info(vp.action).interaction) ||
+           one_of(vp.lemma, {"follow", "chase", "kiss", "greet", "meet", "join", "carry", "lift", "push", "pull"});
+  }
   // Skips an object noun phrase ("the door", "a red ball", "the big tree"); returns the index after it.
   size_t skip_object(size_t k) const {
     size_t s = k;
@@ -1363,7 +1399,8 @@ class Planner {
     }
     size_t e = s;
     // After a determiner the next words are the noun phrase even when they could be verbs ("a box", "the phone").
-    while (e < s + 3 && !is_punct(e) && !is_function_word(w(e)) && !kManner.count(w(e)) &&
+    while (e < s + 3 && !is_punct(e) && !is_function_word(w(e)) && (det || !kManner.count(w(e))) &&
+           !direction_word(w(e)) &&
            (det ? !(e > s && verb_at(e, false) && !verb_at(e - 1, false) && !is_punct(e + 1) &&
                     !is_function_word(w(e + 1)))
                 : !verb_at(e, false)))
@@ -1553,6 +1590,11 @@ class Planner {
         }
         size_t d = q;
         if (kDeterminers.count(w(d)) || one_of(w(d), {"some", "few"})) ++d;
+        while (d < q + 4 && !is_punct(d + 1) && !text::hand_noun(std::string(w(d))) &&
+               !text::hand_noun(std::string(w(d)) + " " + std::string(w(d + 1))) &&
+               (one_of(w(d), {"first", "last", "next", "final", "own", "very"}) || adjective(w(d))) &&
+               !kManner.count(w(d)))
+          ++d;  // "takes its first steps", "does a perfect cartwheel"
         if (one_of(w(d), {"few", "couple", "quick", "little", "short", "long", "big", "small", "brief", "nice",
                           "slow", "fast", "happy", "final", "victory", "single", "second", "deep"}) &&
             !(one_of(w(d), {"victory"}) )) {
@@ -1780,7 +1822,7 @@ class Planner {
         }
         std::vector<NP> nps;
         size_t end = q;
-        if (parse_np_list(q, nps, end, true) && np_is_figure(nps[0])) {
+        if (parse_np_list(q, nps, end, true) && np_is_partner(nps[0], vp)) {
           for (const auto& np : nps)
             for (int id : resolve(np, subject))
               if (std::find(subject.begin(), subject.end(), id) == subject.end()) vp.with.push_back(id);
@@ -1788,7 +1830,7 @@ class Planner {
           continue;
         }
         size_t e = skip_object(q);
-        if (kBallWords.count(w(e - 1))) vp.object_noun = "ball";
+        note_object(q, e, vp, false);
         k = std::max(e, q);
         continue;
       }
@@ -1811,7 +1853,7 @@ class Planner {
               while (end > k && one_of(w(end - 1), {"and", ","})) --end;
             }
           }
-          if (listed && np_is_figure(nps[0]) &&
+          if (listed && np_is_partner(nps[0], vp) &&
               !one_of(x, {"himself", "herself", "themselves"})) {
             for (const auto& np : nps)
               for (int id : resolve(np, subject))
@@ -1828,10 +1870,8 @@ class Planner {
             continue;
           }
           size_t e = skip_object(k);
-          for (size_t j = k; j < e; ++j)
-            if (kBallWords.count(w(j))) vp.object_noun = "ball";
+          note_object(k, e, vp, true);
           if (e > k) {
-            // "the bases" after "runs" etc. handled by phrases; anything else is just an object.
             k = e;
             continue;
           }
@@ -1848,6 +1888,10 @@ class Planner {
       }
       // A bare verb with no connector starts the next verb phrase ("walks jumps"), unless it can be a noun
       // object right after the verb ("eats lunch", "drinks coffee").
+      if (at(k).hyphen_next) {
+        k += 2;  // a hyphenated compound ("cross-legged", "slow-motion") is a modifier, not a new verb
+        continue;
+      }
       if (verb_at(k, false) && !kPrepositions.count(x)) {
         if (k == verb_end_ && Lexicon::instance().noun(x, false) && !verb_start(k + 1)) {
           ++k;
@@ -2254,6 +2298,10 @@ class Planner {
       vp.overlay = -1;
     }
     if (vp.action == act::kick && vp.object_noun == "ball") vp.action = act::kicking;
+    if (vp.action == act::punch && vp.lemma != "punch" && (vp.object_noun == "ball" || vp.object_noun == "bat"))
+      vp.action = act::batting;  // "hits the ball with a bat"
+    if ((vp.action == act::run || vp.action == act::sprint || vp.action == act::walk) && vp.object_noun == "bases")
+      vp.action = act::running_bases;
     if (vp.action == act::kicking && (!vp.targets.empty() || !vp.objects.empty())) vp.pass = vp.pass || !vp.targets.empty();
     int action = vp.action;
     auto add = [&](std::vector<std::pair<int, Step>> steps, bool sync, Link l, std::vector<int> subj) {

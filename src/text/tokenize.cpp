@@ -221,7 +221,13 @@ std::vector<Token> tokenize_clean(std::string_view s) {
       i = j;
       continue;
     }
-    if (c == '-') { ++i; continue; }  // hyphens split words: "high-five" -> high five
+    if (c == '-') {  // hyphens split words: "high-five" -> high five
+      if (!out.empty() && out.back().kind == Token::word && i > 0 && s[i - 1] != ' ' && i + 1 < s.size() &&
+          (is_ascii_letter(s[i + 1]) || static_cast<unsigned char>(s[i + 1]) >= 0x80))
+        out.back().hyphen_next = true;
+      ++i;
+      continue;
+    }
     if (c == '&' || c == '+') {
       push_word("and", true);
       ++i;

@@ -28,6 +28,7 @@ struct Token {
   bool capitalized = false;
   bool sentence_start = false;
   bool ascii = true;     // word made only of ASCII letters/digits/apostrophes
+  bool hyphen_next = false;  // joined to the next word by a hyphen ("cross" in "cross-legged")
 };
 
 std::vector<Token> tokenize_clean(std::string_view clean);
