@@ -1399,7 +1399,11 @@ class Planner {
     }
     size_t e = s;
     // After a determiner the next words are the noun phrase even when they could be verbs ("a box", "the phone").
-    while (e < s + 3 && !is_punct(e) && !is_function_word(w(e)) && (det || !kManner.count(w(e))) &&
+    // Manner words right after the determiner describe the noun ("a slow waltz"); after the noun they
+    // describe the verb ("types on a keyboard quickly").
+    while (e < s + 3 && !is_punct(e) && !is_function_word(w(e)) &&
+           (!kManner.count(w(e)) || (det && (e == s || kManner.count(w(e - 1))) && !is_punct(e + 1) &&
+                                     !is_function_word(w(e + 1)))) &&
            !direction_word(w(e)) &&
            (det ? !(e > s && verb_at(e, false) && !verb_at(e - 1, false) && !is_punct(e + 1) &&
                     !is_function_word(w(e + 1)))
