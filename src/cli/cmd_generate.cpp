@@ -1,9 +1,17 @@
-// stickgen generate "<prompt>": prompt -> animation file. Engines are added by later work; until
-// one exists this says so and fails, never pretending to succeed.
+// stickgen generate "<prompt>": prompt -> plan (planner) -> clip (engine) -> file (renderer or .motion).
+// --engine procedural runs the procedural engine. --engine model (the default) needs a trained model,
+// which does not exist yet: it fails with one line instead of silently switching engines.
+#include <cstdio>
+#include <memory>
+#include <optional>
 #include <string>
 
 #include "cli/command.hpp"
 #include "stickgen/common.hpp"
+#include "stickgen/planner.hpp"
+#include "stickgen/progress.hpp"
+#include "stickgen/render.hpp"
+#include "stickgen/synth.hpp"
 
 namespace stickgen::cli {
 namespace {
@@ -12,18 +20,100 @@ struct GenerateArgs {
   std::string prompt;
   std::string output = "out.gif";
   std::string engine = "model";
+  float seconds = 10.f;
+  uint64_t seed = 0;
+  std::string format = "v3";
+  float fps = 25.f;
+  std::string size = "640x480", style = "normal", camera = "auto";
+  int max_actors = 3;
+  bool quiet = false;
 };
+
+// A few colour names the planner may hand over ("a man in red"); #rrggbb passes through.
+std::optional<Rgb> colour(const std::string& name) {
+  if (auto rgb = parse_rgb(name)) return rgb;
+  struct Named { const char* name; Rgb rgb; };
+  static const Named kNames[] = {
+      {"red", {200, 40, 40}},     {"blue", {40, 80, 200}},     {"green", {40, 150, 60}},   {"black", {20, 20, 20}},
+      {"orange", {230, 130, 30}}, {"purple", {130, 60, 170}},  {"pink", {230, 100, 160}},  {"yellow", {210, 180, 20}},
+      {"brown", {130, 80, 40}},   {"gray", {120, 120, 120}},   {"grey", {120, 120, 120}},  {"white", {235, 235, 235}}};
+  for (const auto& n : kNames)
+    if (name == n.name) return n.rgb;
+  return std::nullopt;
+}
+
+RenderOptions render_options(const GenerateArgs& a, const Plan& plan) {
+  RenderOptions o;
+  const size_t x = a.size.find_first_of("xX");
+  try {
+    if (x == std::string::npos) throw Error("");
+    o.width = std::stoi(a.size.substr(0, x));
+    o.height = std::stoi(a.size.substr(x + 1));
+  } catch (...) {
+    throw Error("--size: expected WxH with 16..4096, got '" + a.size + "'");
+  }
+  if (o.width < 16 || o.width > 4096 || o.height < 16 || o.height > 4096)
+    throw Error("--size: expected WxH with 16..4096, got " + a.size);
+  auto style = parse_style(a.style);
+  if (!style) throw Error("--style: expected normal, sketch, ink or neon, got '" + a.style + "'");
+  o.style = *style;
+  auto camera = parse_camera(a.camera);
+  if (!camera) throw Error("--camera: expected auto, static, follow or clip, got '" + a.camera + "'");
+  o.camera = *camera;
+  o.seed = static_cast<uint32_t>(a.seed);
+  for (const auto& actor : plan.actors) o.actor_colors.push_back(actor.color.empty() ? std::nullopt : colour(actor.color));
+  return o;
+}
 
 void add_generate(CLI::App& app) {
   auto args = std::make_shared<GenerateArgs>();
   auto* cmd = app.add_subcommand("generate", "Generate an animation from a prompt");
   cmd->add_option("prompt", args->prompt, "What should happen, in English")->required();
-  cmd->add_option("-o,--output", args->output, "Output file (.gif .mp4 .png .svg .html .motion)");
-  cmd->add_option("--engine", args->engine, "Generation engine: model | procedural")
+  cmd->add_option("-o,--output", args->output, "Output file; the extension picks the format (.gif .mp4 .png .svg .html .motion)");
+  cmd->add_option("--engine", args->engine, "Generation engine: model (default) | procedural")
       ->check(CLI::IsMember({"model", "procedural"}));
+  cmd->add_option("--seconds", args->seconds, "Clip length in seconds")->check(CLI::Range(0.5, 600.0));
+  cmd->add_option("--seed", args->seed, "Seed (same prompt + seed = same animation)");
+  cmd->add_option("--format", args->format, "Skeleton: v1 (20 numbers) or v3 (48)")->check(CLI::IsMember({"v1", "v3"}));
+  cmd->add_option("--fps", args->fps, "Frames per second")->check(CLI::Range(1.0, 120.0));
+  cmd->add_option("--max-actors", args->max_actors, "Most figures in the scene")->check(CLI::Range(1, 8));
+  cmd->add_option("--size", args->size, "Frame size WxH (pixels)");
+  cmd->add_option("--style", args->style, "normal | sketch | ink | neon");
+  cmd->add_option("--camera", args->camera, "auto | static | follow | clip");
+  cmd->add_flag("-q,--quiet", args->quiet, "No progress or summary");
   cmd->callback([args] {
-    throw Error("generate: no generation engine is available yet (engine '" + args->engine +
-                "' is not built); see the open issues");
+    if (args->engine == "model")
+      throw Error("generate: no trained model is available yet (--engine model); use --engine procedural");
+    if (!output_format_for(args->output))
+      throw Error("-o: unsupported extension for '" + args->output + "' (expected " + std::string(output_extensions()) + ")");
+    PlannerOptions po;
+    po.duration = args->seconds;
+    po.max_actors = args->max_actors;
+    po.seed = args->seed;
+    const Plan plan = plan_prompt(args->prompt, po);
+    for (const auto& w : plan.warnings) std::fprintf(stderr, "stickgen: warning: %s\n", w.c_str());
+    SynthOptions so;
+    so.seed = args->seed;
+    so.fps = args->fps;
+    so.format = *parse_format(args->format);
+    const Clip clip = synthesize(plan, so);
+    RenderOptions ro = render_options(*args, plan);
+    std::optional<Progress> progress;
+    if (!args->quiet) {
+      progress.emplace("rendering", clip.frames, "frames");
+      ro.progress = [&progress](int done, int) { progress->set(done); };
+    }
+    render_to_file(clip, args->output, ro);
+    if (progress) progress->finish();
+    if (!args->quiet) {
+      std::string timeline;
+      for (size_t a = 0; a < plan.actors.size(); ++a) {
+        timeline += (a ? "; " : "") + plan.actors[a].name + ":";
+        for (const auto& s : plan.actors[a].timeline) timeline += " " + std::string(action_name(s.action));
+      }
+      std::fprintf(stderr, "stickgen: wrote %s (%d frames, %d actor%s, procedural engine; %s)\n", args->output.c_str(),
+                   clip.frames, clip.actors, clip.actors == 1 ? "" : "s", timeline.c_str());
+    }
   });
 }
 

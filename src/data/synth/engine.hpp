@@ -12,7 +12,7 @@ namespace stickgen::synth {
 
 // Where the body is when a motion starts or ends; a motion that needs to start standing after one
 // that ended on the ground is preceded by a get-up.
-enum class Posture : uint8_t { standing, crouching, kneeling, sitting, lying, prone, horizontal };
+enum class Posture : uint8_t { standing, crouching, kneeling, sitting, lying, prone, all_fours, horizontal };
 
 // Phase 1 output, one value per frame.
 struct ActorTrack {
@@ -49,6 +49,9 @@ struct SegmentCtx {
   int repeats = 0;
   Posture from = Posture::standing;
   const Interaction* inter = nullptr;  // for paired actions
+  // Catching in time with a partner's throws: the ball arrives at sync_offset + n * sync_period
+  // (absolute seconds); sync_period 0 = own rhythm.
+  float sync_period = 0.f, sync_offset = 0.f;
   uint64_t seed = 0;
   float duration() const { return end - start; }
 };
@@ -68,6 +71,8 @@ std::unique_ptr<Motion> make_motion(const SegmentCtx& ctx, int k0, int k1);
 Posture end_posture(int action, Posture from);
 // true when the action starts from standing (anything else gets up first).
 bool needs_standing(int action);
+// Upper-body actions that can be layered on another ("walks while waving").
+bool overlay_action(int action);
 // Whether a fall (of this segment seed) goes forwards onto the front instead of backwards.
 bool fall_forward(uint64_t seed);
 

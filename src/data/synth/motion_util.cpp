@@ -49,7 +49,11 @@ LocalPose sample_keys(const Body& b, const std::vector<Key>& keys, float t) {
       target = {lerp(a.x, g.x, smooth((w - 0.2f) / 0.5f)), std::max(g.y, clear)};
       p.foot[side] = w <= 0.f;
     } else {
-      continue;
+      // Free at both keys: follow the angles, but never dip below the line between the two ends
+      // (a foot brushing the ground mid-move would drag).
+      const float floor_y = lerp(a.y, c.y, w) + 0.05f * s * std::sin(kPi * w);
+      if (g.y >= floor_y) continue;
+      target = {g.x, floor_y};
     }
     leg_ik(b, {p.px, p.py}, target, p.hip[side], p.knee[side]);
   }

@@ -418,7 +418,12 @@ class Gesture : public BaseMotion {
       }
       case act::catching: {
         p = stand(k, t);
-        const float u = cycle(t, 2.f);
+        // The ball arrives at u = 0.5 of each cycle: in a thrower's rhythm when there is one.
+        float u = cycle(t, 2.f);
+        if (c_.sync_period > 0.f) {
+          const float v = (c_.start + t - c_.sync_offset) / c_.sync_period + 0.5f;
+          u = v - std::floor(v);
+        }
         const float reach_out = window(u, 0.1f, 0.55f, 0.2f), absorb = window(u, 0.5f, 0.9f, 0.12f);
         p.py -= 0.06f * s * (0.5f + 0.5f * reach_out);
         p.lean += 0.08f;
@@ -494,8 +499,21 @@ class Jump : public BaseMotion {
     push_ = c.action == act::celebrate ? 0.1f : 0.16f;
     absorb_ = c.action == act::celebrate ? 0.16f : 0.26f;
     recover_ = c.action == act::celebrate ? 0.14f : 0.4f;
-    const float busy = prep_ + push_ + flight_ + absorb_ + recover_;
-    period_ = std::max(period_ / c.tempo, busy + 0.05f);
+    const float q = 1.f / std::sqrt(c.tempo);
+    prep_ *= q, push_ *= q, absorb_ *= q, recover_ *= q;
+    period_ /= c.tempo;
+    if (c.repeats > 0) period_ = c.duration() / c.repeats;
+    // A short period (many repeats) quickens the crouch and landing first, then lowers the jump.
+    float ground = prep_ + push_ + absorb_ + recover_ + 0.05f;
+    if (ground + flight_ > period_) {
+      const float g = std::max({0.5f, period_ - flight_, 0.45f * ground});
+      const float k = g / ground;
+      prep_ *= k, push_ *= k, absorb_ *= k, recover_ *= k;
+      ground = g;
+      flight_ = std::max(0.12f, std::min(flight_, period_ - ground));
+      v0_ = 0.5f * kGravity * flight_;
+    }
+    period_ = std::max(period_, ground + flight_);
   }
 
   void eval(int k, float t, LocalPose& p) override {
@@ -612,6 +630,7 @@ class Keyed : public BaseMotion {
       case Posture::kneeling: return pose_kneel_at(b_, 0.06f * s, dom_);
       case Posture::lying: return pose_lie_back_at(b_, -0.69f * s, 0);
       case Posture::prone: return pose_lie_front_at(b_, 0.3f * s);
+      case Posture::all_fours: return pose_all_fours_at(b_, -0.38f * s);
       case Posture::crouching: return pose_crouch_at(b_, -0.05f * s, 0.07f * s, 0.55f);
       default: return pose_stand_at(b_, -0.05f * s, 0.05f * s);
     }
@@ -644,6 +663,11 @@ class Keyed : public BaseMotion {
         add(t += 0.75f, pose_stand_at(b_, 0.68f * s, 0.8f * s));
         break;
       }
+      case Posture::all_fours:
+        add(t, pose_all_fours_at(b_, -0.38f * s));
+        add(t += 0.6f, pose_kneel_at(b_, 0.06f * s, dom_));
+        add(t += 0.75f, pose_stand_at(b_, -0.0f * s, 0.1f * s));
+        break;
       case Posture::kneeling:
         add(t, pose_kneel_at(b_, 0.06f * s, dom_));
         add(t += 0.9f, pose_stand_at(b_, -0.0f * s, 0.1f * s));
@@ -817,6 +841,7 @@ class Keyed : public BaseMotion {
           add(0.6f, seat);
           LocalPose flat = pose_lie_back_at(b_, -0.97f * s, 0);
           flat.hip[L] = flat.hip[R] = kPi / 2 + 0.25f;  // legs bounce up on impact
+          flat.foot[L] = flat.foot[R] = 0;
           add(0.9f, flat);
           add(1.4f, pose_lie_back_at(b_, -0.97f * s, 0));
           end_ = Posture::lying;
@@ -930,6 +955,8 @@ class Keyed : public BaseMotion {
         LocalPose plant = pose_stand_at(b_, 0.f, 0.f);
         plant.px = 0.12f * s;
         plant_feet(b_, plant, o == L ? Vec2{0.3f * s, 0.f} : Vec2{-0.05f * s, 0.f}, o == L ? Vec2{-0.05f * s, 0.f} : Vec2{0.3f * s, 0.f});
+        plant.foot[d] = 0;  // the kicking foot is already up on its toes, about to swing back
+        leg_ik(b_, {plant.px, plant.py}, {o == L ? -0.12f * s : -0.12f * s, 0.12f * s}, plant.hip[d], plant.knee[d]);
         LocalPose back = plant;
         back.px = 0.2f * s;
         leg_ik(b_, {back.px, back.py}, {0.3f * s, 0.f}, back.hip[o], back.knee[o]);
@@ -1082,13 +1109,14 @@ class Climb : public BaseMotion {
 class Crawl : public BaseMotion {
  public:
   Crawl(const SegmentCtx& c, int k0, int k1) : BaseMotion(c, k0, k1) {
-    entry_ = c.from == Posture::prone ? 0.f : 1.1f / c.tempo;
+    entry_ = c.from == Posture::all_fours ? 0.f : 1.1f / c.tempo;
     // Down onto one knee, then onto the hands.
     const float s = sc(), T = entry_;
     LocalPose first = pose_stand_at(b_, -0.05f * s, 0.06f * s);
     if (c.from == Posture::kneeling) first = pose_kneel_at(b_, 0.06f * s, dom_);
     if (c.from == Posture::sitting) first = pose_sit_at(b_, 0.05f * s, 0);
     if (c.from == Posture::lying) first = pose_lie_back_at(b_, -0.69f * s, 0);
+    if (c.from == Posture::prone) first = pose_lie_front_at(b_, 0.3f * s);
     entry_keys_.push_back({0.f, first});
     if (c.from == Posture::standing || c.from == Posture::crouching) {
       LocalPose lunge = pose_kneel_at(b_, 0.06f * s, dom_);
@@ -1102,7 +1130,7 @@ class Crawl : public BaseMotion {
     }
     entry_keys_.push_back({T, pose_all_fours_at(b_, -0.38f * s)});
   }
-  Posture end_posture() const override { return Posture::prone; }
+  Posture end_posture() const override { return Posture::all_fours; }
 
   void eval(int k, float t, LocalPose& p) override {
     const float s = sc();

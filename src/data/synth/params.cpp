@@ -242,7 +242,7 @@ Posture end_posture(int action, Posture from) {
     case act::kneel: return Posture::kneeling;
     case act::lie_down: return Posture::lying;
     case act::fall: return Posture::lying;
-    case act::crawling: return Posture::prone;
+    case act::crawling: return Posture::all_fours;
     case act::swimming: case act::flying: return Posture::horizontal;
     case act::crouch: return Posture::crouching;
     default: return Posture::standing;

@@ -34,6 +34,8 @@ struct Seg {
   Direction dir = Direction::none;
   int target = -1;
   int repeats = 0;
+  int overlay = -1;   // upper-body action layered on this one ("walks while waving")
+  float sync_period = 0.f, sync_offset = 0.f;  // catching in time with a thrower
   float blend = 0.f;  // seconds blending in from the previous segment
   float speed = 0.f;  // base local speed (signed)
   Posture from = Posture::standing;
@@ -135,6 +137,7 @@ std::vector<ActionSegment> normalise_timeline(const std::vector<ActionSegment>& 
 float getup_seconds(Posture p) {
   switch (p) {
     case Posture::lying: case Posture::prone: return 2.0f;
+    case Posture::all_fours: return 1.3f;
     case Posture::sitting: return 1.4f;
     case Posture::kneeling: return 1.0f;
     case Posture::crouching: return 0.7f;
@@ -144,6 +147,17 @@ float getup_seconds(Posture p) {
 }
 
 }  // namespace
+
+bool overlay_action(int action) {
+  switch (action) {
+    case act::wave: case act::talk: case act::shout: case act::whisper: case act::sing: case act::point:
+    case act::clap: case act::eating: case act::drinking: case act::reading: case act::typing:
+    case act::looking_around: case act::laugh: case act::cry: case act::salute: case act::shrug:
+      return true;
+    default:
+      return false;
+  }
+}
 
 bool fall_forward(uint64_t seed) { return (Rng(seed ^ 0xFA11ull).next() % 4) == 0; }
 
@@ -206,11 +220,18 @@ void Engine::build_actors() {
       const float t_mod = std::isfinite(s.tempo) && s.tempo > 0.f ? s.tempo : 1.f;
       const float i_mod = std::isfinite(s.intensity) && s.intensity > 0.f ? s.intensity : 1.f;
       g.mood = s.expression;
-      g.tempo = std::clamp(t_mod * act.style.tempo * mood_tempo(g.mood), 0.4f, 2.0f);
-      g.amp = std::clamp(i_mod * act.style.amplitude * mood_amp(g.mood), 0.3f, 1.7f);
+      // A mood the prompt asked for (not the action's own face) changes pace and size.
+      const bool asked = g.mood != action_info(g.action).expression;
+      g.tempo = std::clamp(t_mod * act.style.tempo * (asked ? mood_tempo(g.mood) : 1.f), 0.4f, 2.0f);
+      g.amp = std::clamp(i_mod * act.style.amplitude * (asked ? mood_amp(g.mood) : 1.f), 0.3f, 1.7f);
       g.dir = s.direction;
       g.target = s.target_actor >= 0 && s.target_actor < A && s.target_actor != a ? s.target_actor : -1;
       g.repeats = std::max(0, s.repeats);
+      g.overlay = s.overlay >= 0 && s.overlay < kNumActions ? s.overlay : -1;
+      // "three times": fit the repetitions into the segment by adjusting the tempo.
+      const float cycle = action_params(g.action).cycle_seconds;
+      if (g.repeats > 0 && cycle > 0.f && s.end > s.start)
+        g.tempo = std::clamp(cycle * g.repeats / (s.end - s.start), 0.5f, 2.0f);
       g.seed = opts_.seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(a) * 1315423911ull + idx * 2654435761ull;
       ++idx;
       g.from = posture;
@@ -281,6 +302,20 @@ void Engine::build_actors() {
     act.track.v.assign(T_, 0.f);
     act.track.X.assign(T_, 0.f);
   }
+  // A throw aimed at someone who is catching: the catcher's rhythm follows the thrower's releases.
+  for (int a = 0; a < A; ++a)
+    for (const Seg& thr : actors_[a].segs) {
+      if (thr.action != act::throwing || thr.target < 0) continue;
+      for (Seg& cat : actors_[thr.target].segs) {
+        if (cat.action != act::catching || cat.end <= thr.start || cat.start >= thr.end) continue;
+        if (cat.target >= 0 && cat.target != a) continue;
+        const float period = 2.5f / thr.tempo;
+        const float release = thr.start + 1.33f / thr.tempo - actors_[a].style.phase * period;
+        const float flight = std::fabs(plan_.actors[thr.target].start_x - plan_.actors[a].start_x) / 8.f;
+        cat.sync_period = period;
+        cat.sync_offset = release + flight;
+      }
+    }
   // Initial positions: the plan's, spread apart when several actors share a spot.
   bool all_same = A > 1;
   for (int a = 1; a < A; ++a) all_same &= std::fabs(plan_.actors[a].start_x - plan_.actors[0].start_x) < 1e-3f;
@@ -433,7 +468,7 @@ float Engine::segment_speed(int a, int i, int k, float t) {
     return 0.5f * kPi * s.speed * std::sin(kTwoPi * hz * s.tempo * (t - s.start));
   }
   // Crawling starts once the body is down on all fours.
-  if (s.action == act::crawling && s.from != Posture::prone)
+  if (s.action == act::crawling && s.from != Posture::all_fours)
     return s.speed * ramp(t - s.start, 1.1f / s.tempo + 0.2f, 0.5f);
   return s.speed;
 }
@@ -556,6 +591,7 @@ void Engine::poses() {
     Actor& A = actors_[a];
     const int n = static_cast<int>(A.segs.size());
     A.motions.resize(n);
+    std::vector<std::unique_ptr<Motion>> overlays(n);
     for (int i = 0; i < n; ++i) {
       const Seg& s = A.segs[i];
       SegmentCtx c;
@@ -576,8 +612,16 @@ void Engine::poses() {
       c.from = s.from;
       c.inter = s.inter >= 0 ? &inter_[s.inter] : nullptr;
       c.seed = s.seed;
+      c.sync_period = s.sync_period;
+      c.sync_offset = s.sync_offset;
       const int tail = i + 1 < n ? static_cast<int>(std::ceil(A.segs[i + 1].blend * fps_)) + 1 : 0;
       A.motions[i] = make_motion(c, s.k0, std::min(T_, s.k1 + tail));
+      if (s.overlay >= 0 && overlay_action(s.overlay) && s.overlay != s.action) {
+        SegmentCtx oc = c;
+        oc.action = s.overlay;
+        oc.inter = nullptr;
+        overlays[i] = make_motion(oc, s.k0, std::min(T_, s.k1 + tail));
+      }
     }
     A.poses.resize(T_);
     int i = 0;
@@ -586,10 +630,27 @@ void Engine::poses() {
       const Seg& s = A.segs[i];
       const float t = k / fps_;
       LocalPose p;
-      A.motions[i]->eval(k, t - s.start, p);
+      auto eval = [&](int seg, LocalPose& out) {
+        const float ts = t - A.segs[seg].start;
+        A.motions[seg]->eval(k, ts, out);
+        if (overlays[seg]) {  // the layered action owns the arms (and the head), faded in and out
+          LocalPose o;
+          overlays[seg]->eval(k, ts, o);
+          const float w = ramp(ts, 0.f, 0.4f) * (1.f - ramp(ts, A.segs[seg].end - A.segs[seg].start - 0.3f, 0.3f));
+          for (int side = 0; side < 2; ++side) {
+            out.sh[side] = lerp(out.sh[side], o.sh[side], w);
+            out.el[side] = lerp(out.el[side], o.el[side], w);
+            out.shrug[side] = lerp(out.shrug[side], o.shrug[side], w);
+            if (o.hand[side] == kHandClap) out.hand[side] = kHandClap, out.hand_w[side] = o.hand_w[side] * w;
+          }
+          out.nod += (o.nod - 0.f) * w * 0.5f;
+          out.twist = lerp(out.twist, o.twist, w);
+        }
+      };
+      eval(i, p);
       if (i > 0 && s.blend > 0.f && t < s.start + s.blend) {
         LocalPose q;
-        A.motions[i - 1]->eval(k, t - A.segs[i - 1].start, q);
+        eval(i - 1, q);
         p = blend(q, p, smooth((t - s.start) / s.blend));
       }
       // Facing the viewer mid-turn, arms and a horizontal torso relax towards neutral so no bone
@@ -696,10 +757,13 @@ void limb_targets(const std::vector<Vec2>& g, const std::vector<uint8_t>& contac
       Vec2 off;
       const bool step = inserted[q] != 0;
       const float us = step ? static_cast<float>(q - s0 + 1) / (s1 - s0 + 1) : 0.f;
-      if (a >= 0 && b < T) {
+      if (a >= 0 && b < T && (step || b - a <= 2 * decay_frames)) {
         const float u = static_cast<float>(q - a) / (b - a);
         const float w = step ? smoother(u) : smooth(u);
         off = el * (1.f - w) + er * w;
+      } else if (a >= 0 && b < T) {  // a long free stretch: each pin's offset fades near its own end
+        off = el * (1.f - smooth(static_cast<float>(q - a) / decay_frames)) +
+              er * (1.f - smooth(static_cast<float>(b - q) / decay_frames));
       } else if (a >= 0) {
         off = el * (1.f - (step ? smoother(us) : smooth(static_cast<float>(q - a) / decay_frames)));
       } else {
@@ -707,10 +771,16 @@ void limb_targets(const std::vector<Vec2>& g, const std::vector<uint8_t>& contac
       }
       f[q] = f[q] + off;
       if (step) f[q].y += step_height * std::pow(std::sin(kPi * us), 0.6f);
-      if (a >= 0 && b < T && pins[n - 1].at.y == 0.f && pins[n].at.y == 0.f) {
+      if (a >= 0 && b < T && pins[n - 1].at.y == 0.f && pins[n].at.y == 0.f && b - a < 2 * step_frames) {
         const float u = static_cast<float>(q - a) / (b - a);
         if (u < 0.2f) f[q].x = lerp(pins[n - 1].at.x, f[q].x, smooth(u / 0.2f));
         if (u > 0.85f) f[q].x = lerp(f[q].x, pins[n].at.x, smooth((u - 0.85f) / 0.15f));
+      }
+      // Within a couple of frames of touching down (or after lifting off) and still low, the foot
+      // is already over its spot: it sets down and picks up vertically.
+      if (f[q].y < 0.05f) {
+        if (b < T && b - q <= 2 && pins[n].at.y == 0.f) f[q].x = pins[n].at.x;
+        if (a >= 0 && q - a <= 2 && pins[n - 1].at.y == 0.f) f[q].x = pins[n - 1].at.x;
       }
     }
   }

@@ -1,0 +1,343 @@
+// The procedural engine: every action valid under strict limits, determinism, v1/v3 agreement,
+// travel speeds, contacts with the ground and between hands, transitions, the CLI path.
+// The full 64 x 50 sweep is `stickgen synth-check --seeds 50` (run here only with STICKGEN_SLOW=1).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <set>
+
+#include "stickgen/synth.hpp"
+#include "test_util.hpp"
+
+namespace stickgen {
+namespace {
+
+std::vector<Vec2> joints_of(const Clip& c, int t, int a) {
+  std::vector<Vec2> j(c.skeleton().joint_count());
+  segments_to_joints(c.skeleton(), c.pose(t, a), j.data());
+  return j;
+}
+
+Plan one_actor(std::vector<std::pair<int, float>> steps, Direction dir = Direction::none) {
+  Plan p;
+  ActorPlan a;
+  a.name = "person";
+  a.kind = "person";
+  float t = 0.f;
+  for (auto [action, seconds] : steps) {
+    ActionSegment s;
+    s.action = action;
+    s.start = t;
+    s.end = t + seconds;
+    s.direction = dir;
+    s.expression = action_info(action).expression;
+    a.timeline.push_back(s);
+    t += seconds;
+  }
+  p.duration = t;
+  p.actors.push_back(a);
+  return p;
+}
+
+SynthOptions canonical(uint64_t seed = 1) {
+  SynthOptions o;
+  o.seed = seed;
+  o.vary = false;
+  return o;
+}
+
+TEST(Synth, EveryActionPassesStrictChecks) {
+  // 64 actions x 5 seeds with varied tempo, intensity, direction and mood (the sweep uses 50).
+  for (int id = 0; id < kNumActions; ++id)
+    for (uint64_t seed = 1; seed <= 5; ++seed) {
+      const SingleAction a = sample_single_action(id, seed);
+      SynthOptions o;
+      o.seed = seed;
+      const Clip clip = synthesize_action(a, o);
+      const SynthCheck c = check_synth_clip(clip);
+      std::string why;
+      for (const auto& f : c.failures) why += f + "; ";
+      EXPECT_TRUE(c.ok()) << action_name(id) << " seed " << seed << ": " << why;
+      EXPECT_LT(c.max_bone_drift, 0.01f) << action_name(id);
+    }
+}
+
+TEST(Synth, BoneLengthsAreConstantByConstruction) {
+  const Clip clip = synthesize(one_actor({{act::walk, 2}, {act::sit, 3}, {act::get_up, 2}, {act::sprint, 2}}), canonical());
+  const ValidationReport r = validate(clip, {.bone_tolerance = 0.001f});
+  EXPECT_TRUE(r.ok()) << r.summary();
+  EXPECT_LT(r.max_bone_drift, 0.001f);
+}
+
+TEST(Synth, DeterministicForASeed) {
+  const SingleAction a = sample_single_action(act::dance, 7);
+  SynthOptions o;
+  o.seed = 7;
+  const Clip x = synthesize_action(a, o), y = synthesize_action(a, o);
+  EXPECT_EQ(x.motion, y.motion);
+  EXPECT_EQ(x.actions, y.actions);
+  o.seed = 8;
+  const Clip z = synthesize_action(a, o);
+  EXPECT_NE(x.motion, z.motion);
+}
+
+TEST(Synth, V1AndV3Agree) {
+  Plan p = single_action_plan({.action = act::handshake, .seconds = 5.f});
+  SynthOptions o3 = canonical(3), o1 = canonical(3);
+  o1.format = SkeletonFormat::v1;
+  const Clip c3 = synthesize(p, o3), c1 = synthesize(p, o1);
+  ASSERT_EQ(c3.format, SkeletonFormat::v3);
+  ASSERT_EQ(c1.format, SkeletonFormat::v1);
+  const Clip down = to_v1(c3);
+  ASSERT_EQ(down.motion.size(), c1.motion.size());
+  float worst = 0.f;
+  for (size_t i = 0; i < down.motion.size(); ++i) worst = std::max(worst, std::fabs(down.motion[i] - c1.motion[i]));
+  EXPECT_LT(worst, 1e-4f);
+  EXPECT_EQ(c1.actions, c3.actions);
+  EXPECT_EQ(c1.actor_mask, c3.actor_mask);
+}
+
+TEST(Synth, ClipFieldsFollowThePlan) {
+  Plan p = one_actor({{act::walk, 2.f}, {act::wave, 2.f}, {act::jump, 2.f}});
+  p.prompt = "walk, wave, jump";
+  const Clip c = synthesize(p, canonical());
+  EXPECT_EQ(c.frames, 150);
+  EXPECT_EQ(c.actors, 1);
+  EXPECT_EQ(c.description, "walk, wave, jump");
+  EXPECT_EQ(c.action(10, 0), act::walk);
+  EXPECT_EQ(c.action(60, 0), act::wave);
+  EXPECT_EQ(c.action(140, 0), act::jump);
+  for (uint8_t m : c.actor_mask) EXPECT_EQ(m, 1);
+  Clip copy = c;
+  compute_physics(copy);
+  EXPECT_EQ(copy.physics, c.physics);  // physics is present and current
+}
+
+TEST(Synth, TravelsAtTheSpecSpeeds) {
+  for (int id : {act::walk, act::run, act::sprint, act::crawling, act::swimming}) {
+    const Clip c = synthesize(one_actor({{id, 8.f}}, Direction::right), canonical());
+    // Steady state: the middle of the clip, well after any start-up.
+    const int a = 100, b = 180;
+    const float dx = root_position(c.skeleton(), c.pose(b, 0)).x - root_position(c.skeleton(), c.pose(a, 0)).x;
+    const float speed = dx / ((b - a) / c.fps);
+    EXPECT_NEAR(speed, action_info(id).travel_speed, 0.05f * action_info(id).travel_speed) << action_name(id);
+  }
+  const Clip left = synthesize(one_actor({{act::walk, 4.f}}, Direction::left), canonical());
+  EXPECT_LT(root_position(left.skeleton(), left.pose(99, 0)).x, root_position(left.skeleton(), left.pose(0, 0)).x - 3.f);
+}
+
+TEST(Synth, TurningReversesTravelSmoothly) {
+  Plan p = one_actor({{act::walk, 3.f}, {act::walk, 3.f}});
+  p.actors[0].timeline[0].direction = Direction::right;
+  p.actors[0].timeline[1].direction = Direction::left;
+  const Clip c = synthesize(p, canonical());
+  const SynthCheck chk = check_synth_clip(c);
+  EXPECT_TRUE(chk.ok()) << (chk.failures.empty() ? "" : chk.failures[0]);
+  const float x_turn = root_position(c.skeleton(), c.pose(75, 0)).x;
+  EXPECT_GT(x_turn, root_position(c.skeleton(), c.pose(0, 0)).x + 3.f);
+  EXPECT_LT(root_position(c.skeleton(), c.pose(149, 0)).x, x_turn - 2.f);
+}
+
+TEST(Synth, PlantedFeetDoNotSlide) {
+  const Clip c = synthesize(one_actor({{act::walk, 6.f}}), canonical());
+  const SynthCheck chk = check_synth_clip(c);
+  EXPECT_LT(chk.max_foot_slip, 0.02f);
+  // Find stance frames directly: an ankle on the ground stays put in x while the root moves.
+  int still = 0;
+  for (int t = 26; t < c.frames; ++t) {
+    const auto j0 = joints_of(c, t - 1, 0), j1 = joints_of(c, t, 0);
+    if (j0[v3::l_ankle].y < 1e-4f && j1[v3::l_ankle].y < 1e-4f) {
+      EXPECT_NEAR(j1[v3::l_ankle].x, j0[v3::l_ankle].x, 2e-4f) << "frame " << t;
+      ++still;
+    }
+  }
+  EXPECT_GT(still, 40);
+}
+
+TEST(Synth, SlipCheckCatchesASlidingFoot) {
+  Clip c = synthesize(one_actor({{act::idle, 3.f}}), canonical());
+  for (int t = 0; t < c.frames; ++t) {  // drag the whole figure sideways at 0.3 units/s
+    float* p = c.pose(t, 0);
+    for (int i = 0; i < c.dims(); i += 2) p[i] += 0.3f * t / c.fps;
+  }
+  const SynthCheck chk = check_synth_clip(c);
+  EXPECT_FALSE(chk.ok());
+  EXPECT_GT(chk.max_foot_slip, 0.05f);
+}
+
+TEST(Synth, JumpsFollowABallisticArc) {
+  const Clip c = synthesize(one_actor({{act::jump, 4.f}}), canonical());
+  // Airborne frames (both ankles up): the pelvis accelerates at -g.
+  int n = 0;
+  for (int t = 2; t < c.frames; ++t) {
+    bool air = true;
+    for (int q = t - 2; q <= t; ++q) {
+      const auto j = joints_of(c, q, 0);
+      air &= j[v3::l_ankle].y > 0.02f && j[v3::r_ankle].y > 0.02f;
+    }
+    if (!air) continue;
+    const float y0 = root_position(c.skeleton(), c.pose(t - 2, 0)).y, y1 = root_position(c.skeleton(), c.pose(t - 1, 0)).y,
+                y2 = root_position(c.skeleton(), c.pose(t, 0)).y;
+    EXPECT_NEAR((y2 - 2 * y1 + y0) * c.fps * c.fps, -14.4f, 0.5f) << "frame " << t;
+    ++n;
+  }
+  EXPECT_GT(n, 5);
+}
+
+TEST(Synth, PosturesRestOnTheGround) {
+  auto low = [](const Clip& c, int t, int joint) { return joints_of(c, t, 0)[joint].y; };
+  const Clip sit = synthesize(one_actor({{act::sit, 5.f}}), canonical());
+  EXPECT_LT(low(sit, 100, v3::pelvis_center), 0.15f);
+  const Clip lie = synthesize(one_actor({{act::lie_down, 6.f}}), canonical());
+  EXPECT_LT(low(lie, 140, v3::pelvis_center), 0.15f);
+  EXPECT_LT(low(lie, 140, v3::neck), 0.15f);
+  const Clip kneel = synthesize(one_actor({{act::kneel, 5.f}}), canonical());
+  EXPECT_LT(std::min(low(kneel, 100, v3::l_knee), low(kneel, 100, v3::r_knee)), 0.05f);
+  for (const Clip* c : {&sit, &lie, &kneel}) EXPECT_GE(check_synth_clip(*c).min_joint_y, -0.01f);
+  // Getting up afterwards brings the pelvis back to standing height.
+  const Clip up = synthesize(one_actor({{act::lie_down, 4.f}, {act::get_up, 3.f}, {act::idle, 1.f}}), canonical());
+  EXPECT_GT(low(up, up.frames - 1, v3::pelvis_center), 1.0f);
+  EXPECT_TRUE(check_synth_clip(up).ok());
+}
+
+TEST(Synth, InteractionsMeetInSpaceAndTime) {
+  for (int id : {act::handshake, act::high_five, act::hug}) {
+    const Clip c = synthesize(single_action_plan({.action = id, .seconds = 6.f}), canonical());
+    ASSERT_EQ(c.actors, 2);
+    const SynthCheck chk = check_synth_clip(c);
+    EXPECT_TRUE(chk.ok()) << action_name(id) << ": " << (chk.failures.empty() ? "" : chk.failures[0]);
+    EXPECT_LT(chk.max_hand_gap, 0.12f) << action_name(id);
+    EXPECT_GT(chk.max_hand_gap, -1.f);
+    // They walked towards each other from 3.2 units apart.
+    const float d0 = std::fabs(root_position(c.skeleton(), c.pose(0, 1)).x - root_position(c.skeleton(), c.pose(0, 0)).x);
+    const float d1 = std::fabs(root_position(c.skeleton(), c.pose(100, 1)).x - root_position(c.skeleton(), c.pose(100, 0)).x);
+    EXPECT_LT(d1, d0 - 1.f) << action_name(id);
+  }
+}
+
+TEST(Synth, ClapHandsMeet) {
+  const Clip c = synthesize(one_actor({{act::clap, 4.f}}), canonical());
+  const SynthCheck chk = check_synth_clip(c);
+  EXPECT_LT(chk.max_hand_gap, 0.12f);
+}
+
+TEST(Synth, NoFrozenTailsEvenWhenStill) {
+  for (int id : {act::idle, act::stand, act::sit, act::lie_down, act::kneel, act::crouch, act::fall, act::turn}) {
+    const Clip c = synthesize(one_actor({{id, 10.f}}), canonical());
+    for (int t = 1; t < c.frames; ++t)
+      ASSERT_FALSE(std::equal(c.pose(t, 0), c.pose(t, 0) + c.dims(), c.pose(t - 1, 0)))
+          << action_name(id) << " frame " << t << " repeats the previous pose";
+  }
+}
+
+TEST(Synth, LongMixedTimelinePassesWithSmoothTransitions) {
+  Plan p = one_actor({{act::walk, 2.f}, {act::wave, 1.5f}, {act::run, 2.f}, {act::sit, 3.f}, {act::talk, 2.f},
+                      {act::lie_down, 3.f}, {act::get_up, 2.5f}, {act::jump, 2.f}, {act::dance, 2.f}, {act::fall, 2.f},
+                      {act::crawling, 3.f}, {act::sprint, 2.f}, {act::bow, 2.f}});
+  for (uint64_t seed : {1, 2, 3}) {
+    SynthOptions o;
+    o.seed = seed;
+    const Clip c = synthesize(p, o);
+    const SynthCheck chk = check_synth_clip(c);
+    EXPECT_TRUE(chk.ok()) << "seed " << seed << ": " << (chk.failures.empty() ? "" : chk.failures[0]);
+    // The talk after sitting starts with getting up, labelled as such.
+    std::set<int> labels(c.actions.begin(), c.actions.end());
+    EXPECT_TRUE(labels.count(act::get_up));
+  }
+}
+
+TEST(Synth, OverlayMovesTheArmsOfAWalk) {
+  Plan p = one_actor({{act::walk, 4.f}});
+  p.actors[0].timeline[0].overlay = act::wave;
+  const Clip c = synthesize(p, canonical());
+  bool raised = false;
+  for (int t = 30; t < c.frames; ++t) {
+    const auto j = joints_of(c, t, 0);
+    raised |= j[v3::r_wrist].y > j[v3::neck].y + 0.2f;
+  }
+  EXPECT_TRUE(raised);
+  EXPECT_TRUE(check_synth_clip(c).ok());
+  EXPECT_GT(root_position(c.skeleton(), c.pose(99, 0)).x, 4.f);
+}
+
+TEST(Synth, RepeatsFitTheSegment) {
+  Plan p = one_actor({{act::jump, 3.f}, {act::idle, 2.f}});
+  p.actors[0].timeline[0].repeats = 3;
+  const Clip c = synthesize(p, canonical());
+  int peaks = 0;
+  std::vector<float> y(c.frames);
+  for (int t = 0; t < c.frames; ++t) y[t] = root_position(c.skeleton(), c.pose(t, 0)).y;
+  for (int t = 1; t + 1 < 75; ++t) peaks += y[t] > y[t - 1] && y[t] >= y[t + 1] && y[t] > 1.25f;
+  EXPECT_EQ(peaks, 3);
+}
+
+TEST(Synth, StylesVaryBodiesWithinLimits) {
+  std::set<float> scales;
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    const ActorStyle s = random_style(seed, 0);
+    EXPECT_GE(s.body.scale, 0.92f);
+    EXPECT_LE(s.body.scale, 1.08f);
+    EXPECT_GE(s.tempo, 0.9f);
+    EXPECT_LE(s.tempo, 1.1f);
+    scales.insert(s.body.scale);
+  }
+  EXPECT_GT(scales.size(), 15u);
+  EXPECT_LT(random_style(3, 0, "child").body.scale, 0.75f);
+  EXPECT_EQ(random_style(3, 1).body.scale, random_style(3, 1).body.scale);
+}
+
+TEST(Synth, BadPlansAreErrors) {
+  EXPECT_THROW(synthesize(Plan{}), Error);
+  Plan p = one_actor({{act::walk, 2.f}});
+  p.actors[0].timeline[0].action = 99;
+  EXPECT_THROW(synthesize(p), Error);
+  SynthOptions o;
+  o.fps = 0.f;
+  EXPECT_THROW(synthesize(one_actor({{act::walk, 2.f}}), o), Error);
+  EXPECT_THROW(action_params(64), Error);
+  // An empty timeline idles; gaps are filled.
+  Plan q;
+  q.duration = 3.f;
+  q.actors.emplace_back();
+  const Clip c = synthesize(q);
+  EXPECT_EQ(c.frames, 75);
+  EXPECT_EQ(c.action(40, 0), act::idle);
+}
+
+TEST(Synth, ActionParamsAndGroupsCoverEverything) {
+  std::set<int> seen;
+  for (auto g : action_groups())
+    for (int id : actions_in_group(g)) seen.insert(id);
+  EXPECT_EQ(seen.size(), static_cast<size_t>(kNumActions));
+  for (int id = 0; id < kNumActions; ++id) {
+    const ActionParams& p = action_params(id);
+    EXPECT_EQ(p.action, id);
+    EXPECT_LE(p.tempo.lo, p.tempo.hi);
+    EXPECT_EQ(p.travels, action_info(id).travel_speed > 0.f);
+  }
+  EXPECT_TRUE(action_params(act::handshake).needs_partner);
+  EXPECT_TRUE(action_params(act::lie_down).ends_on_ground);
+}
+
+TEST(Synth, GenerateCommandUsesTheProceduralEngine) {
+  test::TempDir dir;
+  const auto out = dir / "wave.motion";
+  auto r = test::run_stickgen("generate \"a man waves then sits down\" --engine procedural --seconds 4 -q -o " +
+                              test::shell_quote(out.string()));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(std::filesystem::exists(out));
+  r = test::run_stickgen("generate \"a man waves\" -o " + test::shell_quote((dir / "x.gif").string()));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("no trained model is available yet"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "x.gif"));
+}
+
+TEST(Synth, FullSweepSlow) {
+  if (!std::getenv("STICKGEN_SLOW")) GTEST_SKIP() << "set STICKGEN_SLOW=1 for the 64 x 50 sweep";
+  const auto r = test::run_stickgen("synth-check --seeds 50");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
+}  // namespace
+}  // namespace stickgen
