@@ -62,8 +62,9 @@ struct SkeletonSchema {
   std::span<const std::string_view> joint_names;
   std::span<const Segment> segments;
   std::span<const int> mirror;  // joint -> its left/right counterpart (itself on the midline)
-  // false for segments whose 2-D length legitimately changes with the body's facing (v3
-  // pelvis_width foreshortens as the body turns); the validator skips their drift/degeneracy.
+  // false for segments whose 2-D length legitimately changes: v3 pelvis_width foreshortens as the
+  // body turns; v1 legs/arms span a knee/elbow. The validator checks drift only on rigid segments
+  // (and skips the degeneracy check for pelvis_width, which vanishes in a side view).
   std::span<const bool> rigid;
   int joint_count() const { return static_cast<int>(joint_names.size()); }
   int segment_count() const { return static_cast<int>(segments.size()); }

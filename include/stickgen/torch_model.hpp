@@ -159,9 +159,11 @@ class StickFigureTransformerImpl : public torch::nn::Module {
 };
 TORCH_MODULE(StickFigureTransformer);
 
-// Sets LibTorch's intra-op threads and keeps OpenBLAS single-threaded inside them. Debian's
-// LibTorch calls OpenBLAS (libblas.so.3 -> openblas-pthread), whose own pool would otherwise start
-// core-count threads under each of LibTorch's: 2 threads on 2 cores became 4 busy ones.
+// Gives the matrix multiplications (OpenBLAS, libblas.so.3 -> openblas-pthread) `threads` threads
+// and keeps LibTorch's own OpenMP pool at one thread. Measured on the 2-core machine (small model,
+// batch 4 x 250 frames, forward + backward): LibTorch at 2 OpenMP threads ran 5-10x slower than at
+// 1 (libgomp spin-waits whenever another process holds a core), while OpenBLAS's pthreads pool
+// parallelises the GEMMs that dominate the step. Both at >1 oversubscribes. See docs/TRAINING.md.
 void set_compute_threads(int threads);
 
 // Trainable parameters (excludes buffers); equals ModelConfig::parameter_count().

@@ -17,7 +17,8 @@ constexpr std::array<Segment, v1::kSegmentCount> kV1Segments{{
     {"r_arm", v1::neck, v1::r_hand},
 }};
 constexpr std::array<int, v1::kJointCount> kV1Mirror{v1::neck, v1::hip, v1::r_foot, v1::l_foot, v1::r_hand, v1::l_hand};
-constexpr std::array<bool, v1::kSegmentCount> kV1Rigid{true, true, true, true, true};
+// v1 legs and arms span a knee/elbow, so only the torso has a fixed 2-D length.
+constexpr std::array<bool, v1::kSegmentCount> kV1Rigid{true, false, false, false, false};
 
 constexpr std::array<std::string_view, v3::kJointCount> kV3Joints{
     "head_center", "neck", "chest", "pelvis_center", "l_shoulder", "l_elbow", "l_wrist", "r_shoulder",

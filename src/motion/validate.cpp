@@ -82,13 +82,15 @@ ValidationReport validate(const Clip& clip, const ValidationLimits& limits) {
     float worst_drift = 0.f;
     int worst_seg = -1, worst_frame = -1;
     for (int i = 0; i < s.segment_count(); ++i) {
-      if (!s.rigid[i]) continue;
+      const bool may_vanish = !s.rigid[i] && clip.format == SkeletonFormat::v3;
+      if (may_vanish) continue;
       const double mean = seg_sum[i] / present;
       if (mean < limits.min_bone_length) {
         add("degenerate_limb", -1, a,
             std::string(s.segments[i].name) + fmt(" has mean length %.4f units (minimum %.4f)", mean, limits.min_bone_length));
         continue;
       }
+      if (!s.rigid[i]) continue;
       for (int t = 0; t < T; ++t) {
         if (!clip.present(t, a)) continue;
         const float* p = clip.pose(t, a);

@@ -259,12 +259,14 @@ TEST(TorchModel, MisShapedInputsAreOneLineErrors) {
   }
 }
 
-TEST(TorchModel, ComputeThreadsPinOpenBlasToOne) {
-  set_compute_threads(1);
+TEST(TorchModel, ComputeThreadsGoToOpenBlasNotOpenMP) {
+  set_compute_threads(2);
   EXPECT_EQ(torch::get_num_threads(), 1);
   using GetThreads = int (*)();
   auto* get = reinterpret_cast<GetThreads>(::dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
   ASSERT_NE(get, nullptr) << "LibTorch is expected to load OpenBLAS on Debian";
+  EXPECT_EQ(get(), 2);
+  set_compute_threads(1);
   EXPECT_EQ(get(), 1);
   EXPECT_THROW(set_compute_threads(0), Error);
 }

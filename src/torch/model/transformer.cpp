@@ -298,8 +298,8 @@ ModelOutputs StickFigureTransformerImpl::step(KVCache& cache, const FrameInputs&
 void set_compute_threads(int threads) {
   if (threads < 1) throw Error("threads: expected at least 1, got " + std::to_string(threads));
   using SetThreads = void (*)(int);
-  if (auto* set = reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(1);
-  torch::set_num_threads(threads);
+  if (auto* set = reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(threads);
+  torch::set_num_threads(1);
   try {
     torch::set_num_interop_threads(1);
   } catch (const std::exception&) {
