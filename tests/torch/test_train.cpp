@@ -209,3 +209,21 @@ TEST(Generate, TrainedTinyModelDrivesAValidClip) {
   EXPECT_EQ(std::vector<float>(longer.motion.begin(), longer.motion.begin() + 75 * 2 * 20),
             std::vector<float>(a.motion.begin(), a.motion.end()));
 }
+
+TEST(TrainConfig, ShippedConfigsParseWithTheCardArchitectures) {
+  const std::pair<const char*, int64_t> expected[] = {
+      {"small.yaml", 7248894}, {"sft_small.yaml", 7248894}, {"medium.yaml", 20595646}, {"large.yaml", 44619646}};
+  for (auto [name, params] : expected) {
+    train::TrainConfig c;
+    c.load_yaml(test::source_dir() / "configs" / name);
+    EXPECT_NO_THROW(c.validate()) << name;
+    EXPECT_EQ(c.model.parameter_count(), params) << name;
+  }
+  train::TrainConfig sft;
+  sft.load_yaml(test::source_dir() / "configs" / "sft_small.yaml");
+  EXPECT_EQ(sft.stage, "sft");
+  EXPECT_DOUBLE_EQ(sft.learning_rate, 1e-4);
+  EXPECT_DOUBLE_EQ(sft.weight_decay, 0.01);
+  EXPECT_EQ(sft.batch_size * sft.grad_accum_steps, 64);
+  EXPECT_DOUBLE_EQ(sft.epochs, 20);
+}
