@@ -235,6 +235,10 @@ void Engine::build_actors() {
       g.seed = opts_.seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(a) * 1315423911ull + idx * 2654435761ull;
       ++idx;
       g.from = posture;
+      // Getting up at the very start of a clip starts on the ground (mid-clip after a standing
+      // action there is nothing to get up from: the figure stays up).
+      if (g.action == act::get_up && idx == 1 && posture == Posture::standing)
+        g.from = Rng(g.seed).chance(0.5f) ? Posture::lying : Posture::sitting;
       // Something that starts standing after the body ended on the ground gets up first.
       if (posture != Posture::standing && needs_standing(g.action)) {
         const float need = getup_seconds(posture) / std::sqrt(g.tempo);
