@@ -23,7 +23,9 @@ class TextEncoder {
 // planner-lexicon actions the words mean (with their order), into `dim` dimensions.
 std::unique_ptr<TextEncoder> make_hashed_encoder(int dim = 1024);
 
-// By name: "hashed-v1-<dim>" (or "hashed-v1" = 1024-d). Throws Error for an unknown name.
+// By name: "hashed-v1-<dim>" (or "hashed-v1" = 1024-d), or "bert:<directory or model name>" for a
+// Hugging Face BERT model such as BAAI/bge-large-en-v1.5 (stickgen/bert.hpp). Throws Error for an
+// unknown name.
 std::unique_ptr<TextEncoder> make_text_encoder(const std::string& name);
 
 }  // namespace stickgen

@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "stickgen/actions.hpp"
+#include "stickgen/bert.hpp"
 #include "stickgen/common.hpp"
 #include "stickgen/planner.hpp"
 
@@ -104,7 +105,8 @@ std::unique_ptr<TextEncoder> make_text_encoder(const std::string& name) {
     if (!digits.empty() && digits.size() < 6 && std::all_of(digits.begin(), digits.end(), ::isdigit))
       return make_hashed_encoder(std::stoi(digits));
   }
-  throw Error("text encoder: unknown encoder '" + name + "' (expected hashed-v1 or hashed-v1-<dim>)");
+  if (name.rfind("bert:", 0) == 0) return std::make_unique<BertEncoder>(find_bert_directory(name.substr(5)));
+  throw Error("text encoder: unknown encoder '" + name + "' (expected hashed-v1, hashed-v1-<dim> or bert:<directory>)");
 }
 
 }  // namespace stickgen
