@@ -3,11 +3,12 @@
 // next input (the reference algorithm's clip, generated incrementally). Prints one JSON line.
 //
 //   bench_generate --model small.safetensors [--frames 250] [--threads 1] [--repeat 5]
-//                  [--batch 1] [--kernel avx2|avx512|generic|eigen]
+//                  [--batch 1] [--kernel avx2|avx512|generic|eigen] [--f16-convert]
 //
 // load_ms / first_frame_ms are measured from the start of main(): loading the model, allocating
 // the decoder, running the text token and the first frame (what `stickgen generate` does first).
 #include <sys/resource.h>
+#include <time.h>
 
 #include <algorithm>
 #include <chrono>
@@ -24,6 +25,12 @@
 namespace {
 using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+// CPU time of the whole process (all threads): on a shared machine, wall time also counts waiting.
+double cpu_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) * 1e3 + double(ts.tv_nsec) / 1e6;
+}
 
 // The same deterministic unit-length text embedding in every implementation of the comparison.
 std::vector<float> text_embedding(int dim, int batch) {
@@ -56,6 +63,7 @@ int main(int argc, char** argv) {
   const auto start = Clock::now();
   std::string model_path, kernel;
   int frames = 250, threads = 1, repeat = 5, batch = 1;
+  bool f16_in_place = true;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -71,6 +79,7 @@ int main(int argc, char** argv) {
     else if (a == "--repeat") repeat = std::stoi(value());
     else if (a == "--batch") batch = std::stoi(value());
     else if (a == "--kernel") kernel = value();
+    else if (a == "--f16-convert") f16_in_place = false;
     else {
       std::fprintf(stderr, "bench_generate: unknown argument '%s'\n", a.c_str());
       return 2;
@@ -83,7 +92,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (!kernel.empty()) stickgen::set_runtime_kernel(kernel);
-    const stickgen::Model model = stickgen::Model::load(model_path);
+    const stickgen::Model model = stickgen::Model::load(model_path, {.f16_in_place = f16_in_place});
     const auto& c = model.config();
     if (c.output_dim != c.input_dim) throw stickgen::Error("bench_generate: output_dim must equal input_dim");
     stickgen::Decoder dec(model, batch, frames - 1, {threads});
@@ -94,21 +103,26 @@ int main(int argc, char** argv) {
     dec.step({frame});
     const double first_frame_ms = ms_since(start);
 
-    std::vector<double> times;
+    std::vector<double> times, cpu_times;
     double checksum = 0;
     for (int r = 0; r < repeat; ++r) {
       const auto t0 = Clock::now();
+      const double c0 = cpu_ms();
       checksum = generate(dec, text, frames, frame);
       times.push_back(ms_since(t0));
+      cpu_times.push_back(cpu_ms() - c0);
     }
     std::sort(times.begin(), times.end());
+    std::sort(cpu_times.begin(), cpu_times.end());
     struct rusage ru {};
     getrusage(RUSAGE_SELF, &ru);
-    std::printf("{\"impl\": \"runtime\", \"kernel\": \"%s\", \"threads\": %d, \"batch\": %d, \"frames\": %d, "
+    std::printf("{\"impl\": \"runtime\", \"weights\": \"%s\", \"kernel\": \"%s\", \"threads\": %d, \"batch\": %d, \"frames\": %d, "
                 "\"load_ms\": %.2f, \"first_frame_ms\": %.2f, \"generate_ms_min\": %.2f, "
-                "\"generate_ms_median\": %.2f, \"peak_rss_mb\": %.1f, \"checksum\": %.6f}\n",
+                "\"generate_ms_median\": %.2f, \"generate_cpu_ms_min\": %.2f, \"peak_rss_mb\": %.1f, "
+                "\"checksum\": %.6f}\n",
+                (model.weight_dtype() + (model.f16_in_place() ? " in place" : "")).c_str(),
                 stickgen::runtime_kernel_name().c_str(), threads, batch, frames, load_ms, first_frame_ms,
-                times.front(), times[times.size() / 2], double(ru.ru_maxrss) / 1024.0, checksum);
+                times.front(), times[times.size() / 2], cpu_times.front(), double(ru.ru_maxrss) / 1024.0, checksum);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_generate: error: %s\n", e.what());
     return 1;

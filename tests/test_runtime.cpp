@@ -241,11 +241,36 @@ TEST_F(Runtime, TinyMatchesPyTorchInBothModes) {
                     oracle(tiny(), plain, "tiny_causal", "causal"), kParity, "tiny causal B=1 motion+text only");
 }
 
+// fp16 matrices used in place (F16C) and converted at load both equal PyTorch on the same
+// (upcast) weights; the decoder on the in-place weights equals the full forward.
 TEST_F(Runtime, Fp16FileMatchesPyTorchAndStaysNearTheFp32File) {
-  const Model half = Model::load(small_f16());
-  const Inputs in = make_inputs(half.config(), 10, 2, true, 5);
-  const auto got = heads_of(half.forward(in.view()));
-  expect_heads_near(got, oracle(small_f16(), in, "small_f16"), kParity, "small fp16 file B=2 vs PyTorch on it");
+  const Model in_place = Model::load(small_f16());
+  const Model converted = Model::load(small_f16(), LoadOptions{.f16_in_place = false});
+  EXPECT_FALSE(converted.f16_in_place());
+  const Inputs in = make_inputs(in_place.config(), 10, 2, true, 5);
+  const auto want = oracle(small_f16(), in, "small_f16");
+  const auto got = heads_of(converted.forward(in.view()));
+  expect_heads_near(got, want, kParity, "small fp16 file B=2 converted at load vs PyTorch");
+  if (in_place.f16_in_place()) {
+    const ForwardOutputs full = in_place.forward(in.view());
+    expect_heads_near(heads_of(full), want, kParity, "small fp16 file B=2 fp16 in place vs PyTorch");
+    Decoder dec(in_place, 2, in.T);
+    dec.reset(in.text);
+    float worst = 0.f;
+    for (int t = 0; t < in.T; ++t) {
+      DecoderFrame f;
+      f.motion = std::span(in.motion).subspan(size_t(t) * 2 * 20, 40);
+      f.actions = std::span(in.actions).subspan(size_t(t) * 2, 2);
+      f.camera = std::span(in.camera).subspan(size_t(t) * 6, 6);
+      f.partner = std::span(in.partner).subspan(size_t(t) * 2 * 20, 40);
+      const auto y = dec.step(f);
+      worst = std::max(worst, max_abs_diff({y.pose.begin(), y.pose.end()},
+                                           {full.pose.begin() + t * 40, full.pose.begin() + (t + 1) * 40}));
+    }
+    EXPECT_LE(worst, kDecode);
+  } else {
+    std::printf("[ note   ] this CPU lacks AVX2/FMA/F16C: fp16 weights are converted at load\n");
+  }
   expect_heads_near(got, heads_of(Model::load(small()).forward(in.view())), kHalfVsFloat,
                     "small fp16 file vs the fp32 file (tolerance)");
 }

@@ -44,6 +44,13 @@ struct ForwardOutputs {
   std::vector<float> environment;    // [B, 32]
 };
 
+struct LoadOptions {
+  // fp16 files: read the matrices as fp16 straight from the mapped file, widening as they are used
+  // (half the memory traffic per decode step). false, or a CPU without AVX2/FMA/F16C: convert them
+  // to fp32 once at load. Either way the arithmetic is fp32 on the same (fp16-exact) values.
+  bool f16_in_place = true;
+};
+
 struct RuntimeOptions {
   int threads = 1;  // worker threads for the matrix work (1 = the calling thread only)
 };
@@ -54,13 +61,14 @@ class Model {
  public:
   // Throws Error (one line naming the file and the tensor or metadata key) on a file that is not
   // a stickgen model, a missing, unexpected or mis-shaped tensor, or a bad config.
-  static Model load(const std::filesystem::path& path);
+  static Model load(const std::filesystem::path& path, LoadOptions options = {});
 
   const ModelConfig& config() const;
   const MotionNormalization& normalization() const;  // empty = identity
   const std::map<std::string, std::string>& metadata() const;
   const std::string& origin() const;  // the file it was loaded from
   std::string weight_dtype() const;   // "F32", "F16", "BF16" or "mixed" as stored on disk
+  bool f16_in_place() const;          // matrices read as fp16 from the file (see LoadOptions)
 
   // Whole-sequence forward in the model's own attention mode, or in `mode` (e.g. bidirectional
   // to run a reference checkpoint faithfully). Errors name the mis-sized input.

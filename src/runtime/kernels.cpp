@@ -10,6 +10,8 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <immintrin.h>
+
 #include <Eigen/Core>
 
 #include "stickgen/common.hpp"
@@ -100,6 +102,51 @@ SG_INLINE void linear_simd(const float* x, int n, int in, const float* w, const 
     }
 }
 
+// One query against n cached positions of one head (see attend() in kernels.hpp).
+template <class V>
+SG_INLINE void attend_simd(const float* q, const float* keys, const float* values, size_t stride, int n, int hd,
+                           float scale, float* att, float* out) {
+  constexpr int N = sizeof(V) / sizeof(float);
+  if (hd % N != 0) {  // head too narrow for this vector width: plain loops
+    for (int p = 0; p < n; ++p) {
+      float dot = 0.f;
+      for (int j = 0; j < hd; ++j) dot += q[j] * keys[size_t(p) * stride + j];
+      att[p] = dot * scale;
+    }
+    softmax(att, n);
+    for (int j = 0; j < hd; ++j) out[j] = 0.f;
+    for (int p = 0; p < n; ++p)
+      for (int j = 0; j < hd; ++j) out[j] += att[p] * values[size_t(p) * stride + j];
+    return;
+  }
+  for (int p = 0; p < n; ++p) {
+    const float* k = keys + size_t(p) * stride;
+    V acc = load<V>(q) * load<V>(k);
+    for (int j = N; j < hd; j += N) acc += load<V>(q + j) * load<V>(k + j);
+    att[p] = hsum(acc) * scale;
+  }
+  softmax(att, n);
+  for (int j = 0; j < hd; j += N) {
+    V acc = {};
+    for (int p = 0; p < n; ++p) acc += att[p] * load<V>(values + size_t(p) * stride + j);
+    std::memcpy(out + j, &acc, sizeof acc);
+  }
+}
+
+__attribute__((target("avx512f,avx512vl,avx2,fma"))) void attend_avx512(const float* q, const float* k, const float* v,
+                                                                       size_t stride, int n, int hd, float scale,
+                                                                       float* att, float* out) {
+  attend_simd<v16>(q, k, v, stride, n, hd, scale, att, out);
+}
+__attribute__((target("avx2,fma"))) void attend_avx2(const float* q, const float* k, const float* v, size_t stride,
+                                                     int n, int hd, float scale, float* att, float* out) {
+  attend_simd<v8>(q, k, v, stride, n, hd, scale, att, out);
+}
+void attend_generic(const float* q, const float* k, const float* v, size_t stride, int n, int hd, float scale,
+                    float* att, float* out) {
+  attend_simd<v4>(q, k, v, stride, n, hd, scale, att, out);
+}
+
 __attribute__((target("avx512f,avx512vl,avx2,fma"))) void linear_avx512(const float* x, int n, int in,
                                                                        const float* w, const float* b,
                                                                        float* y, int out, int o0, int o1) {
@@ -123,10 +170,68 @@ void linear_eigen(const float* x, int n, int in, const float* w, const float* b,
   if (b) Y.rowwise() += Eigen::Map<const Eigen::RowVectorXf>(b + o0, o1 - o0);
 }
 
+// fp16 weights used in place (F16C): half the bytes of fp32 per decode step, and the decode step
+// is bound by streaming the weights. Same tiling as linear_simd; widening to fp32 is exact, so the
+// result equals converting the file to fp32 at load up to summation order.
+#define SG_F16 __attribute__((target("avx2,fma,f16c"), always_inline)) static inline
+template <int R, int TB>
+SG_F16 void tile_f16(const float* x, int in, const uint16_t* w, float* out) {
+  const int in_v = in / 8 * 8;
+  __m256 acc[TB][R];
+  for (int t = 0; t < TB; ++t)
+    for (int r = 0; r < R; ++r) acc[t][r] = _mm256_setzero_ps();
+  for (int i = 0; i < in_v; i += 8) {
+    __m256 xv[TB];
+    for (int t = 0; t < TB; ++t) xv[t] = _mm256_loadu_ps(x + t * in + i);
+    for (int r = 0; r < R; ++r) {
+      const __m256 wv = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + r * in + i)));
+      for (int t = 0; t < TB; ++t) acc[t][r] = _mm256_fmadd_ps(wv, xv[t], acc[t][r]);
+    }
+  }
+  for (int t = 0; t < TB; ++t)
+    for (int r = 0; r < R; ++r) {
+      const __m128 h = _mm_add_ps(_mm256_castps256_ps128(acc[t][r]), _mm256_extractf128_ps(acc[t][r], 1));
+      const __m128 q = _mm_add_ps(h, _mm_movehl_ps(h, h));
+      float s = _mm_cvtss_f32(_mm_add_ss(q, _mm_shuffle_ps(q, q, 1)));
+      for (int i = in_v; i < in; ++i) s += _cvtsh_ss(w[r * in + i]) * x[t * in + i];
+      out[t * R + r] = s;
+    }
+}
+
+__attribute__((target("avx2,fma,f16c"))) void linear_f16_avx2(const float* x, int n, int in, const uint16_t* w,
+                                                               const float* b, float* y, int out, int o0, int o1) {
+  float s[16];
+  int o = o0;
+  if (n == 1)
+    for (; o + 8 <= o1; o += 8) {
+      tile_f16<8, 1>(x, in, w + size_t(o) * in, s);
+      store<8, 1>(s, b, y, out, o, 0);
+    }
+  for (; o + 4 <= o1; o += 4) {
+    const uint16_t* wo = w + size_t(o) * in;
+    int t = 0;
+    for (; t + 2 <= n; t += 2) {
+      tile_f16<4, 2>(x + size_t(t) * in, in, wo, s);
+      store<4, 2>(s, b, y, out, o, t);
+    }
+    for (; t < n; ++t) {
+      tile_f16<4, 1>(x + size_t(t) * in, in, wo, s);
+      store<4, 1>(s, b, y, out, o, t);
+    }
+  }
+  for (; o < o1; ++o)
+    for (int t = 0; t < n; ++t) {
+      tile_f16<1, 1>(x + size_t(t) * in, in, w + size_t(o) * in, s);
+      store<1, 1>(s, b, y, out, o, t);
+    }
+}
+
 using LinearFn = void (*)(const float*, int, int, const float*, const float*, float*, int, int, int);
+using AttendFn = void (*)(const float*, const float*, const float*, size_t, int, int, float, float*, float*);
 struct Kernel {
   std::string name;
   LinearFn fn;
+  AttendFn attend;
 };
 
 std::vector<Kernel> supported() {
@@ -134,10 +239,10 @@ std::vector<Kernel> supported() {
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
       __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-    k.push_back({"avx512", linear_avx512});
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) k.push_back({"avx2", linear_avx2});
-  k.push_back({"generic", linear_generic});
-  k.push_back({"eigen", linear_eigen});
+    k.push_back({"avx512", linear_avx512, attend_avx512});
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) k.push_back({"avx2", linear_avx2, attend_avx2});
+  k.push_back({"generic", linear_generic, attend_generic});
+  k.push_back({"eigen", linear_eigen, attend_generic});
   return k;
 }
 
@@ -165,6 +270,25 @@ Kernel& active() {
 void linear(const float* x, int n, int in, const float* w, const float* b, float* y, int out, int o0, int o1) {
   if (n <= 0 || o1 <= o0) return;
   active().fn(x, n, in, w, b, y, out, o0, o1);
+}
+
+void attend(const float* q, const float* keys, const float* values, size_t stride, int n, int hd, float scale,
+            float* att, float* out) {
+  active().attend(q, keys, values, stride, n, hd, scale, att, out);
+}
+
+bool f16_weights_supported() {
+  static const bool ok = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+  }();
+  return ok;
+}
+
+void linear_f16(const float* x, int n, int in, const uint16_t* w, const float* b, float* y, int out, int o0,
+                int o1) {
+  if (n <= 0 || o1 <= o0) return;
+  linear_f16_avx2(x, n, in, w, b, y, out, o0, o1);
 }
 
 const std::string& kernel_name() { return active().name; }

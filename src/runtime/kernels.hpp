@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cmath>
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -13,7 +15,19 @@ namespace stickgen::runtime {
 //   y (n, out). Only the output columns [o0, o1) are written, so threads can split them.
 void linear(const float* x, int n, int in, const float* w, const float* b, float* y, int out, int o0, int o1);
 
-// The implementation of `linear` in use ("avx512", "avx2", "generic", "eigen").
+// linear() with fp16 weights (IEEE half bits, (out, in)) used in place, widened to fp32 as they
+// are read. Needs AVX2 + FMA + F16C (f16_weights_supported()); the loader converts fp16 files to
+// fp32 at load on CPUs without them.
+bool f16_weights_supported();
+void linear_f16(const float* x, int n, int in, const uint16_t* w, const float* b, float* y, int out, int o0, int o1);
+
+// Attention of one query (hd) over n cached positions of one head: att[p] = q.k_p * scale,
+// softmax, out (hd) = sum_p att[p] v_p. Position p's key is keys + p * stride (likewise values);
+// att (n) is scratch.
+void attend(const float* q, const float* keys, const float* values, size_t stride, int n, int hd, float scale,
+            float* att, float* out);
+
+// The implementation of `linear` and `attend` in use ("avx512", "avx2", "generic", "eigen").
 const std::string& kernel_name();
 std::vector<std::string> available_kernels();
 void set_kernel(const std::string& name);

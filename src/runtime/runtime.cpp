@@ -39,9 +39,9 @@ const float* ptr_or_null(std::span<const float> s) { return s.empty() ? nullptr 
 
 }  // namespace
 
-Model Model::load(const std::filesystem::path& path) {
+Model Model::load(const std::filesystem::path& path, LoadOptions options) {
   auto impl = std::make_shared<Impl>();
-  impl->m = runtime::load_model(path);
+  impl->m = runtime::load_model(path, options);
   impl->origin = path.string();
   Model model;
   model.impl_ = std::move(impl);
@@ -53,6 +53,7 @@ const MotionNormalization& Model::normalization() const { return impl_->m.normal
 const std::map<std::string, std::string>& Model::metadata() const { return impl_->m.file.metadata(); }
 const std::string& Model::origin() const { return impl_->origin; }
 std::string Model::weight_dtype() const { return impl_->m.weight_dtype; }
+bool Model::f16_in_place() const { return impl_->m.f16_in_place; }
 
 ForwardOutputs Model::forward(const ForwardInputs& in, RuntimeOptions options) const {
   return forward(in, config().attention, options);

@@ -66,6 +66,7 @@ struct Wanted {
   std::string name;
   std::vector<int64_t> shape;
   const float** slot;
+  const uint16_t** slot16 = nullptr;  // matrix weights may also be used as fp16 in place
 };
 
 // The state_dict the config implies (SPEC §2), each entry bound to the Weights field it fills.
@@ -75,7 +76,7 @@ std::vector<Wanted> wanted_tensors(const Config& c, Weights& w) {
   auto vec = [&](const float*& p, const std::string& name, int n) { want.push_back({name, {n}, &p}); };
   auto lin = [&](Linear& l, const std::string& name, int out, int in, bool bias = true) {
     l.out = out, l.in = in;
-    want.push_back({name + ".weight", {out, in}, &l.w});
+    want.push_back({name + ".weight", {out, in}, &l.w, &l.w16});
     if (bias) vec(l.b, name + ".bias", out);
   };
   auto layernorm = [&](Norm& n, const std::string& name) {
@@ -124,7 +125,7 @@ std::vector<Wanted> wanted_tensors(const Config& c, Weights& w) {
 
 }  // namespace
 
-LoadedModel load_model(const std::filesystem::path& path) {
+LoadedModel load_model(const std::filesystem::path& path, const LoadOptions& options) {
   LoadedModel m;
   m.file = SafeTensorsFile::open(path);
   const std::string where = "model " + path.string();
@@ -172,10 +173,16 @@ LoadedModel load_model(const std::filesystem::path& path) {
       throw Error(where + ": unexpected tensor '" + t.name + "' (not in the architecture its " +
                   model_meta::kConfig + " describes)");
 
-  // fp32 tensors are used in place; the rest are converted once into the arena, sized up front so
-  // that pointers into it stay valid.
-  auto in_place = [](const TensorView& t) {
-    return t.dtype == DType::F32 && reinterpret_cast<uintptr_t>(t.data) % alignof(float) == 0;
+  // fp32 tensors are used in place, and so are fp16 matrices where the CPU widens them cheaply
+  // (F16C); everything else is converted once into the arena, sized up front so that pointers into
+  // it stay valid.
+  enum class Use { f32_in_place, f16_in_place, arena };
+  const bool f16_ok = options.f16_in_place && f16_weights_supported();
+  auto use = [&](const Wanted& wt, const TensorView& t) {
+    const auto addr = reinterpret_cast<uintptr_t>(t.data);
+    if (t.dtype == DType::F32 && addr % alignof(float) == 0) return Use::f32_in_place;
+    if (t.dtype == DType::F16 && wt.slot16 && f16_ok && addr % alignof(uint16_t) == 0) return Use::f16_in_place;
+    return Use::arena;
   };
   size_t arena = 0;
   std::set<DType> dtypes;
@@ -187,16 +194,20 @@ LoadedModel load_model(const std::filesystem::path& path) {
     if (t.shape != wt.shape)
       throw Error(where + ": tensor '" + wt.name + "' has shape " + shape_str(t.shape) + ", expected " +
                   shape_str(wt.shape));
-    if (!in_place(t)) arena += size_t(t.numel());
+    if (use(wt, t) == Use::arena) arena += size_t(t.numel());
     if (!wt.name.ends_with("rope.inv_freq")) dtypes.insert(t.dtype);
   }
   m.arena.resize(arena);
   size_t used = 0;
   for (const auto& wt : want) {
     const TensorView& t = m.file.get(wt.name);
-    if (in_place(t)) {
-      *wt.slot = reinterpret_cast<const float*>(t.data);
-      continue;
+    switch (use(wt, t)) {
+      case Use::f32_in_place: *wt.slot = reinterpret_cast<const float*>(t.data); continue;
+      case Use::f16_in_place:
+        *wt.slot16 = reinterpret_cast<const uint16_t*>(t.data);
+        m.f16_in_place = true;
+        continue;
+      case Use::arena: break;
     }
     float* dst = m.arena.data() + used;
     const size_t n = size_t(t.numel());
@@ -218,6 +229,11 @@ LoadedModel load_model(const std::filesystem::path& path) {
 // ------------------------------------------------------------------------------------------------
 // Forward
 // ------------------------------------------------------------------------------------------------
+void apply(const Linear& l, const float* x, int rows, float* y, int o0, int o1) {
+  if (l.w16) linear_f16(x, rows, l.in, l.w16, l.b, y, l.out, o0, o1);
+  else linear(x, rows, l.in, l.w, l.b, y, l.out, o0, o1);
+}
+
 namespace {
 
 // y (rows, l.out) = x (rows, l.in) W^T + b, output columns split across the team.
@@ -225,7 +241,7 @@ void linear_par(ThreadPool& pool, const float* x, int rows, const Linear& l, flo
   pool.run([&](int i, int n) {
     int o0, o1;
     split_range(l.out, i, n, 8, o0, o1);
-    linear(x, rows, l.in, l.w, l.b, y, l.out, o0, o1);
+    apply(l, x, rows, y, o0, o1);
   });
 }
 
@@ -287,9 +303,9 @@ void transformer(const Weights& w, const Config& c, RunState& s, ThreadPool& poo
     pool.run([&](int i, int team) {
       int o0, o1;
       split_range(d, i, team, 8, o0, o1);
-      linear(s.xb.data(), rows, d, L.q.w, L.q.b, s.q.data(), d, o0, o1);
-      linear(s.xb.data(), rows, d, L.k.w, L.k.b, s.k.data(), d, o0, o1);
-      linear(s.xb.data(), rows, d, L.v.w, L.v.b, s.v.data(), d, o0, o1);
+      apply(L.q, s.xb.data(), rows, s.q.data(), o0, o1);
+      apply(L.k, s.xb.data(), rows, s.k.data(), o0, o1);
+      apply(L.v, s.xb.data(), rows, s.v.data(), o0, o1);
     });
     for (int t = 0; t < n; ++t) rope_angles(&s.cos[size_t(t) * hd], &s.sin[size_t(t) * hd], L.inv_freq, hd, start + t);
     for (int r = 0; r < rows; ++r) {
@@ -312,21 +328,8 @@ void transformer(const Weights& w, const Config& c, RunState& s, ThreadPool& poo
         const float* values = value_cache + size_t(b) * P * d + h * hd;
         for (int t = 0; t < n; ++t) {
           const int r = t * B + b, visible = causal ? start + t + 1 : start + n;
-          const float* q = &s.q[size_t(r) * d + h * hd];
-          for (int p = 0; p < visible; ++p) {
-            const float* key = keys + size_t(p) * d;
-            float dot = 0.f;
-            for (int j = 0; j < hd; ++j) dot += q[j] * key[j];
-            att[p] = dot * scale;
-          }
-          softmax(att, visible);
-          float* o = &s.xb2[size_t(r) * d + h * hd];
-          for (int j = 0; j < hd; ++j) o[j] = 0.f;
-          for (int p = 0; p < visible; ++p) {
-            const float* value = values + size_t(p) * d;
-            const float a = att[p];
-            for (int j = 0; j < hd; ++j) o[j] += a * value[j];
-          }
+          attend(&s.q[size_t(r) * d + h * hd], keys, values, size_t(d), visible, hd, scale, att,
+                 &s.xb2[size_t(r) * d + h * hd]);
         }
       }
     });
@@ -338,8 +341,8 @@ void transformer(const Weights& w, const Config& c, RunState& s, ThreadPool& poo
     pool.run([&](int i, int team) {
       int o0, o1;
       split_range(c.hidden, i, team, 8, o0, o1);
-      linear(s.xb.data(), rows, d, L.gate.w, nullptr, s.hb.data(), c.hidden, o0, o1);
-      linear(s.xb.data(), rows, d, L.value.w, nullptr, s.hb2.data(), c.hidden, o0, o1);
+      apply(L.gate, s.xb.data(), rows, s.hb.data(), o0, o1);
+      apply(L.value, s.xb.data(), rows, s.hb2.data(), o0, o1);
       for (int r = 0; r < rows; ++r) {
         float* g = &s.hb[size_t(r) * c.hidden];
         const float* v = &s.hb2[size_t(r) * c.hidden];

@@ -33,10 +33,13 @@ struct Config {
 };
 
 struct Linear {
-  const float* w = nullptr;  // (out, in) row-major
-  const float* b = nullptr;  // (out) or null
+  const float* w = nullptr;       // (out, in) row-major fp32
+  const uint16_t* w16 = nullptr;  // (out, in) fp16 used in place instead of w (fp16 files, F16C CPUs)
+  const float* b = nullptr;       // (out) or null
   int out = 0, in = 0;
 };
+// y[:, o0:o1] of x (rows, l.in) W^T + b, whichever way W is stored.
+void apply(const Linear& l, const float* x, int rows, float* y, int o0, int o1);
 struct Norm {
   const float* w = nullptr;  // (dim)
   const float* b = nullptr;  // (dim), LayerNorm only
@@ -109,9 +112,10 @@ struct LoadedModel {
   Weights weights;
   SafeTensorsFile file;
   std::vector<float> arena;  // fp32 copies of fp16/bf16 (or misaligned) tensors
-  std::string weight_dtype;
+  std::string weight_dtype;  // as stored on disk
+  bool f16_in_place = false; // matrix weights read as fp16 straight from the file
 };
-LoadedModel load_model(const std::filesystem::path& path);
+LoadedModel load_model(const std::filesystem::path& path, const LoadOptions& options);
 
 // Embeddings of `rows` tokens into out (rows, dim); s.hb and s.xb2 are scratch. Optional inputs
 // are null; action ids must already be checked to lie in [0, n_actions).
