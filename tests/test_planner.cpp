@@ -431,6 +431,22 @@ TEST(Lexicon, IssueExamplesMapToTheirActions) {
   EXPECT_FALSE(nearest_action(std::string(500, 'x')));
 }
 
+TEST(Lexicon, WordNetAloneMapsTheIssueExamples) {
+  if (!have_wordnet()) GTEST_SKIP() << "WordNet not installed";
+  // The hand table knows these words; the WordNet search must reach the same actions on its own.
+  const std::pair<const char*, const char*> cases[] = {
+      {"strolls", "walk"}, {"leaps", "jump"}, {"boogies", "dance"}, {"jogs", "run"}, {"applauds", "clap"},
+      {"sprints", "sprint"}, {"waltzes", "dance"}, {"sobs", "cry"}, {"giggles", "laugh"}, {"tumbles", "fall"},
+      {"yells", "shout"}};
+  auto& lex = text::Lexicon::instance();
+  for (const auto& [word, action] : cases) {
+    auto m = lex.wordnet_match(word, false);
+    ASSERT_TRUE(m) << word;
+    EXPECT_EQ(action_name(m->hint.action), action) << word << " via " << m->via;
+    EXPECT_GT(m->cost, -1.f);
+  }
+}
+
 TEST(Lexicon, WordNetMapsWordsOutsideTheHandTable) {
   if (!have_wordnet()) GTEST_SKIP() << "WordNet not installed";
   const std::pair<const char*, const char*> cases[] = {

@@ -46,6 +46,11 @@ class Lexicon {
   std::optional<LexMatch> verb(std::string_view word, bool open_vocab);
   // A word read as a noun naming an activity ("a walk", "a stroll", "a nap").
   std::optional<LexMatch> noun(std::string_view word, bool open_vocab);
+  // WordNet alone, bypassing the hand lexicon and the cache (for tests and `stickgen words`).
+  std::optional<LexMatch> wordnet_match(std::string_view word, bool as_noun) {
+    std::lock_guard lock(mu_);
+    return wordnet_search(word, as_noun);
+  }
   // Every action the word can mean (verb and noun readings), cheapest first.
   std::vector<LexMatch> all_actions(std::string_view word, bool open_vocab);
   // Verb base forms of a word: irregular table, WordNet exceptions and detachment rules.

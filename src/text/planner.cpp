@@ -2565,7 +2565,10 @@ class Planner {
       }
       int p = pmin;
       bool start = true;
-      if (c.sync) {
+      // Interactions, and anything a group does as one subject ("they talk"), start together: in a phase
+      // where none of the figures has done anything yet.
+      const bool together = c.sync || acts.size() > 1;
+      if (together) {
         for (int a : acts) p = std::max({p, last_phase[a], locked[a] + 1});
         for (int a : acts)
           if (p < static_cast<int>(phases.size()) && !phases[p].per_actor[a].empty()) {
@@ -2585,7 +2588,7 @@ class Planner {
           capped = true;
           continue;
         }
-        int pa = c.sync ? p : std::max({p, last_phase[a], locked[a] + 1});
+        int pa = together ? p : std::max({p, last_phase[a], locked[a] + 1});
         ensure(pa);
         auto& list = phases[pa].per_actor[a];
         if (!list.empty()) start = false;
