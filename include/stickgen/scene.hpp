@@ -16,7 +16,7 @@ namespace stickgen {
 
 struct SceneOptions {
   float full_seconds = 10.f;  // most clips last this long ...
-  float full_share = 0.7f;    // ... this share of them; the others take 4..full_seconds on a 0.5 s grid
+  float full_share = 0.7f;    // ... this share of them; the others last min_seconds..full_seconds - 1 (whole seconds)
   float min_seconds = 4.f;
   int max_actors = 3;   // 1..3
   int max_actions = 4;  // actions per actor, 1..4 (a get-up the scene needs is one of them)

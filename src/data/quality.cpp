@@ -127,8 +127,9 @@ ActorMeasures measure_actor(const Clip& clip, const Clip& fresh, int a) {
       share.push_back(static_cast<float>(flips / energy));
     }
     m.jitter = percentile(share, 0.5f);
-    // Isolated spikes: a joint that steps more than 10 % of the body height in one frame and over four times
-    // as far as in the frames either side (a teleporting hand; a fast but smooth swing does not qualify).
+    // Isolated spikes (a teleporting hand; a fast but smooth swing does not qualify): a joint that steps more
+    // than 10 % of the body height in one frame and over four times as far as in the frames either side, or
+    // that sits that far off the midpoint of its neighbours while they are close together.
     int spikes = 0, steps = 0;
     for (int t = 1; t + 2 < T; ++t) {
       if (!(on[t - 1] && on[t] && on[t + 1] && on[t + 2])) continue;
@@ -136,7 +137,9 @@ ActorMeasures measure_actor(const Clip& clip, const Clip& fresh, int a) {
       for (int j = 0; j < J; ++j) {
         const float d = (P[t + 1][j] - P[t][j]).norm();
         const float around = std::max((P[t][j] - P[t - 1][j]).norm(), (P[t + 2][j] - P[t + 1][j]).norm());
-        if (d > 0.1f * h && d > 4.f * around) {
+        const float off = (P[t][j] - (P[t - 1][j] + P[t + 1][j]) * 0.5f).norm();
+        const float span = 0.5f * (P[t + 1][j] - P[t - 1][j]).norm();
+        if ((d > 0.1f * h && d > 4.f * around) || (off > 0.1f * h && off > 4.f * span)) {
           ++spikes;
           break;
         }

@@ -462,9 +462,10 @@ class Sampler {
     if (rng_.chance(o_.full_share) || o_.min_seconds >= full) {
       d.duration = full;
     } else {
-      const int lo = static_cast<int>(std::ceil(std::max(0.5f, o_.min_seconds) * 2.f));
-      const int hi = static_cast<int>(std::floor(full * 2.f - 1.f));
-      d.duration = 0.5f * static_cast<float>(lo + rng_.below(std::max(1, hi - lo + 1)));
+      // Whole seconds: a whole number of frames at 25 fps, so the clip lasts exactly what the text plans.
+      const int lo = static_cast<int>(std::ceil(std::max(1.f, o_.min_seconds)));
+      const int hi = static_cast<int>(std::ceil(full)) - 1;
+      d.duration = static_cast<float>(std::min(hi >= lo ? lo + rng_.below(hi - lo + 1) : lo, static_cast<int>(full)));
     }
     const int max_actors = std::clamp(o_.max_actors, 1, 3);
     d.n = 1 + rng_.weighted({0.45f, max_actors >= 2 ? 0.35f : 0.f, max_actors >= 3 ? 0.2f : 0.f});

@@ -29,6 +29,23 @@ Gait::Gait(const GaitSpec& spec, const SegmentCtx& ctx, int k0, int k1)
   for (int i = i0 + 1; i < n; ++i) phi_[i] = phi_[i - 1] + 0.5 * cadence(k0 - pad_ + i - 1) * dt;
   for (int i = i0 - 1; i >= 0; --i) phi_[i] = phi_[i + 1] - 0.5 * cadence(k0 - pad_ + i) * dt;
 
+  // Stepping fades in and out with speed, averaged over +-0.25 s so a brief pass through zero (a
+  // reversal) does not make the figure stand up and crouch again.
+  {
+    std::vector<float> raw(n);
+    for (int i = 0; i < n; ++i) {
+      const float speed = std::fabs(v[std::clamp(k0 - pad_ + i, 0, T - 1)]);
+      raw[i] = smooth(speed / (0.3f * vnom));
+    }
+    const int r = std::max(1, static_cast<int>(std::lround(0.25f * ctx.fps)));
+    act_.resize(n);
+    for (int i = 0; i < n; ++i) {
+      float sum = 0.f;
+      int cnt = 0;
+      for (int j = std::max(0, i - r); j <= std::min(n - 1, i + r); ++j) sum += raw[j], ++cnt;
+      act_[i] = sum / cnt;
+    }
+  }
   for (int s = 0; s < 2; ++s) {
     if (spec.hop_foot >= 0 && spec.hop_foot != s) continue;
     for (int j = 0; j < spec.contacts; ++j) {
@@ -121,12 +138,18 @@ float Gait::phase(int k) const { return static_cast<float>(phi_[std::clamp(k - k
 
 float Gait::activity(int k) const {
   if (spec_.keep_stepping) return 1.f;
-  const auto& v = ctx_.track->v;
-  const float speed = std::fabs(v[std::clamp(k, 0, static_cast<int>(v.size()) - 1)]);
-  return smooth(speed / (0.3f * std::max(0.05f, spec_.nominal_speed * ctx_.tempo)));
+  return act_[std::clamp(k - k0_ + pad_, 0, static_cast<int>(act_.size()) - 1)];
 }
 
-void Gait::foot(int side, int k, float& x, float& y, uint8_t& contact) const {
+Vec2 Gait::rest_foot(int side, int k) const {
+  if (c_[side].empty()) return {0.f, 0.f};
+  float x, y, rest = 0.f;
+  uint8_t contact;
+  foot(side, k, x, y, contact, &rest);
+  return {rest - ctx_.track->X[std::clamp(k, 0, static_cast<int>(ctx_.track->X.size()) - 1)], 0.f};
+}
+
+void Gait::foot(int side, int k, float& x, float& y, uint8_t& contact, float* rest) const {
   const auto& cs = c_[side];
   const double off = side == R && spec_.hop_foot < 0 ? 0.5 : 0.0;
   const double u = phase(k) - off;
@@ -152,12 +175,14 @@ void Gait::foot(int side, int k, float& x, float& y, uint8_t& contact) const {
     const Contact& c = cs[j];
     if (r >= c.s && r < c.e) {
       const float P = place(n, j);
+      if (rest) *rest = P;
       const float flat = c.s + (c.e - c.s) * (1.f - roll);
       if (r < flat) {
         x = P - Xk, y = 0.f, contact = 1;
       } else {
         const float th = theta_max * smooth((r - flat) / std::max(1e-4f, c.e - flat));
-        x = P + foot_len_ * (1.f - std::cos(th)) - Xk, y = foot_len_ * std::sin(th), contact = a < 0.5f;
+        x = P + foot_len_ * (1.f - std::cos(th)) - Xk, y = foot_len_ * std::sin(th);
+        contact = a < 0.5f && y < 0.03f * scale_;
       }
       return;
     }
@@ -176,16 +201,20 @@ void Gait::foot(int side, int k, float& x, float& y, uint8_t& contact) const {
   Vec2 A;
   liftoff(place(cp, jp), A);
   const float B = place(cn, jn);
+  if (rest) *rest = B;
   // The foot arrives above its landing spot a little early and sets down vertically, so it never
   // skids along the ground.
   const float sx = smooth(q / (spec_.flight ? 0.95f : 0.86f)), sq = smooth(q);
-  const float lift = spec_.lift * scale_ * a;
+  // A foot that has somewhere to go lifts clearly even while the gait winds down; one that would
+  // land where it took off stays down (the figure is standing).
+  const bool going = std::fabs(B - A.x) > 0.03f * scale_;
+  const float lift = spec_.lift * scale_ * (going ? std::max(a, 0.6f) : a);
   x = lerp(A.x, B, sx) - Xk;
   // Clearance: a bump q^s (1 - q) peaking at s / (s + 1), with a steep final descent.
   const float sk = spec_.skew, qq = std::clamp(q, 0.f, 1.f);
   const float peak = sk / (sk + 1.f), norm = std::pow(peak, sk) * (1.f - peak);
   y = A.y * (1.f - sq) + lift * std::pow(qq, sk) * (1.f - qq) / norm;
-  contact = a < 0.5f;
+  contact = a < 0.5f && !going && y < 0.03f * scale_;  // nearly standing: a foot that is down stays down
 }
 
 void Gait::eval(int k, LocalPose& p) const {

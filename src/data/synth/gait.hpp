@@ -41,12 +41,15 @@ class Gait {
   void legs(int k, LocalPose& p) const;
   float phase(int k) const;  // cycles
   float activity(int k) const;  // 0 (standing) .. 1 (fully stepping)
+  // Where a foot comes to rest if the gait stops now (its current stance spot, or the spot its swing
+  // is heading for), local x on the ground.
+  Vec2 rest_foot(int side, int k) const;
 
  private:
   struct Contact { float s, e; };
   double time_at(double phi) const;
   float travel_at(double t) const;
-  void foot(int side, int k, float& x, float& y, uint8_t& contact) const;
+  void foot(int side, int k, float& x, float& y, uint8_t& contact, float* rest = nullptr) const;
 
   GaitSpec spec_;
   SegmentCtx ctx_;
@@ -55,6 +58,7 @@ class Gait {
   float scale_;  // leg length / 1.2
   float foot_len_;
   std::vector<double> phi_;  // frames k0_-pad_ .. k1_+pad_
+  std::vector<float> act_;   // activity per frame (same range), smoothed over +-0.25 s
   int pad_;
   std::vector<Contact> c_[2];
   std::vector<Contact> flights_;  // no foot down: s = start phase in [0, 1), e = length

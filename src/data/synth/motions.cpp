@@ -69,7 +69,7 @@ GaitSpec gait_for(int action, const SegmentCtx& c) {
       break;
     case act::turn:
     case act::spin:  // feet stay down: the body pivots over them
-      g.cadence = 1.5f, g.keep_stepping = false, g.lift = 0.f, g.height = 0.97f;
+      g.cadence = 1.5f, g.keep_stepping = false, g.lift = 0.08f, g.height = 0.97f;
       g.bob = 0.01f, g.arm_swing = 0.f, g.nominal_speed = 1.f, g.lean = 0.f;
       break;
     default:  // walk, and the approach of interactions
@@ -143,7 +143,15 @@ class Locomotion : public BaseMotion {
       default:
         break;
     }
-    gait_.legs(k, p);  // the pelvis may have swayed: feet stay where the gait put them
+    if (c_.action == act::spin || c_.action == act::turn) {
+      // A pivot: both feet stay down where they are and the body turns over them.
+      for (int side = 0; side < 2; ++side) {
+        leg_ik(b_, {p.px, p.py}, gait_.rest_foot(side, k), p.hip[side], p.knee[side]);
+        p.foot[side] = 1;
+      }
+    } else {
+      gait_.legs(k, p);  // the pelvis may have swayed: feet stay where the gait put them
+    }
     const float breath = std::sin(kTwoPi * (0.25f * t + ph_[1]));
     p.bend += 0.01f * breath;
     p.shrug[L] += 0.004f * s * breath, p.shrug[R] += 0.004f * s * breath;
@@ -514,6 +522,19 @@ class Jump : public BaseMotion {
       v0_ = 0.5f * kGravity * flight_;
     }
     period_ = std::max(period_, ground + flight_);
+    // The push and the landing must stay within the acceleration budget (~70 units/s^2 above g):
+    // a Hermite ramp to speed v over T peaks near 1.5 v / T.
+    for (int guard = 0; guard < 20; ++guard) {
+      const float need = 1.5f * v0_ / 70.f;
+      if (push_ >= need && absorb_ >= need) break;
+      const float extra = std::max(0.f, need - push_) + std::max(0.f, need - absorb_);
+      push_ = std::max(push_, need), absorb_ = std::max(absorb_, need);
+      if (prep_ + push_ + absorb_ + recover_ + 0.05f + flight_ > period_) {  // make room: lower the jump
+        flight_ = std::max(0.12f, flight_ - extra);
+        v0_ = 0.5f * kGravity * flight_;
+      }
+    }
+    period_ = std::max(period_, prep_ + push_ + absorb_ + recover_ + 0.05f + flight_);
   }
 
   void eval(int k, float t, LocalPose& p) override {
@@ -1263,7 +1284,9 @@ class Interact : public BaseMotion {
       // While standing, feet stay where the gait put them (the lock pins them there).
       st.hip[L] = p.hip[L], st.hip[R] = p.hip[R], st.knee[L] = p.knee[L], st.knee[R] = p.knee[R];
       st.py = p.py, st.px = p.px;
+      const uint8_t feet[2] = {p.foot[L], p.foot[R]};
       p = blend(st, p, walking);
+      p.foot[L] = feet[L], p.foot[R] = feet[R];  // the gait knows which foot is down
     }
     const float s = sc();
     const float tc = c_.inter && c_.inter->contact >= 0.f ? c_.inter->contact - c_.start : 1e9f;
