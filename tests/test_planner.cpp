@@ -48,8 +48,10 @@ std::string seq_string(const Plan& p) {
   std::string s;
   for (size_t a = 0; a < p.actors.size(); ++a) {
     s += a ? " | " : "";
-    for (size_t i = 0; i < p.actors[a].timeline.size(); ++i)
-      s += (i ? "," : "") + std::string(action_name(p.actors[a].timeline[i].action));
+    for (size_t i = 0; i < p.actors[a].timeline.size(); ++i) {
+      if (i) s += ',';
+      s += action_name(p.actors[a].timeline[i].action);
+    }
   }
   return s;
 }
@@ -477,9 +479,10 @@ TEST(Lexicon, PhrasesForEveryActionPlanBackToIt) {
     for (auto form : {VerbForm::third_person, VerbForm::gerund}) {
       std::string phrase(action_phrase(a, form));
       ASSERT_FALSE(phrase.empty());
-      std::string prompt = partner ? (form == VerbForm::gerund ? "two people are " : "two people ") + phrase
-                                   : (form == VerbForm::gerund ? "a person is " : "a person ") + phrase;
-      if (partner && form == VerbForm::third_person) prompt = "two people " + std::string(action_phrase(a, VerbForm::base));
+      // (appends instead of operator+ on a literal: GCC 12 warns falsely about the latter, bug 105329)
+      std::string prompt = partner ? "two people " : "a person ";
+      if (form == VerbForm::gerund) prompt.append(partner ? "are " : "is ");
+      prompt.append(partner && form == VerbForm::third_person ? std::string(action_phrase(a, VerbForm::base)) : phrase);
       Plan p = plan_prompt(prompt);
       ASSERT_FALSE(p.actors.empty()) << prompt;
       ASSERT_EQ(p.actors[0].timeline.size(), 1u) << prompt << " -> " << seq_string(p);
