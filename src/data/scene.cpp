@@ -877,7 +877,7 @@ class Sampler {
       st.intensity = m.intensity;
       st.expression = m.expression;
     }
-    if (rng_.chance(0.5f) || !(pre || post)) {
+    if (rng_.chance(0.5f)) {  // "for 3 seconds" (then a gap), else the whole phase
       st.seconds = std::max(2.5f, exact_seconds(action, d.duration));
       st.dur_text = duration_text(st.seconds);
     }
