@@ -686,7 +686,7 @@ TEST(Planner, HugeInputIsCappedAndStaysValid) {
 // Command line.
 
 TEST(PlanCli, JsonOutputParsesAndWarningsGoToStderr) {
-  auto r = test::run_command(std::string(std::getenv("STICKGEN_BIN")) +
+  auto r = test::run_command(test::shell_quote(test::stickgen_bin()) +
                              " plan 'a person walks then waves' --json --seconds 6 2>/dev/null");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   Plan p = plan_from_json(r.output);
@@ -703,7 +703,7 @@ TEST(PlanCli, JsonOutputParsesAndWarningsGoToStderr) {
 TEST(PlanCli, FallsBackToTheBuiltInLexiconWithoutWordNet) {
   test::TempDir empty;
   auto r = test::run_command("STICKGEN_WORDNET_DIR=" + test::shell_quote(empty.path().string()) + " " +
-                             std::getenv("STICKGEN_BIN") + " plan 'a man sashays, then strolls' --json");
+                             test::shell_quote(test::stickgen_bin()) + " plan 'a man sashays, then strolls' --json");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("WordNet not found"), std::string::npos) << r.output;
   auto json_start = r.output.find('{');
@@ -711,7 +711,7 @@ TEST(PlanCli, FallsBackToTheBuiltInLexiconWithoutWordNet) {
   Plan p = plan_from_json(r.output.substr(json_start));
   EXPECT_EQ(seq_string(p), "walk");  // "strolls" from the hand table; "sashays" needs WordNet
   auto words = test::run_command("STICKGEN_WORDNET_DIR=" + test::shell_quote(empty.path().string()) + " " +
-                                 std::getenv("STICKGEN_BIN") + " words leaps");
+                                 test::shell_quote(test::stickgen_bin()) + " words leaps");
   EXPECT_NE(words.output.find("jump"), std::string::npos) << words.output;
 }
 
