@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <set>
 
+#include "stickgen/planner.hpp"
 #include "stickgen/synth.hpp"
 #include "test_util.hpp"
 
@@ -331,6 +332,34 @@ TEST(Synth, GenerateCommandUsesTheProceduralEngine) {
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("no trained model is available yet"), std::string::npos) << r.output;
   EXPECT_FALSE(std::filesystem::exists(dir / "x.gif"));
+}
+
+TEST(Synth, PlannerPromptsSynthesizeCleanly) {
+  // Real planner output: sequences, moods, overlays, repeats, chases, pairs, hostile input.
+  const char* prompts[] = {
+      "a man walks to the right then waves happily", "two people shake hands", "two people hug",
+      "two friends give each other a high five", "two people fight",
+      "a woman sits down then lies down then gets up and runs away", "a boy chases a girl",
+      "someone jumps three times", "a robot dances around", "Alice throws a ball to Bob", "a man walks while waving",
+      "a tired old man walks slowly then sits down", "an angry man punches and kicks",
+      "a child skips happily then spins", "a person crawls then stands up and sprints to the left", "three people dance",
+      "a man climbs then falls", "a woman swims then flies", "he pushes a box then pulls it back",
+      "a soldier marches and salutes", "", "!!!", "a man walks toward a woman and hugs her", "a dog runs around",
+      "someone limps then kneels and cries", "a baseball player bats, then runs the bases",
+      "a girl reads a book while sitting", "two men push each other", "a man turns around and walks away",
+      "a person does squats then stretches"};
+  for (const char* prompt : prompts)
+    for (uint64_t seed : {0, 1, 2, 3}) {
+      PlannerOptions po;
+      po.seed = seed;
+      const Plan plan = plan_prompt(prompt, po);
+      SynthOptions so;
+      so.seed = seed;
+      const Clip c = synthesize(plan, so);
+      EXPECT_EQ(c.actors, static_cast<int>(plan.actors.size()));
+      const SynthCheck chk = check_synth_clip(c);
+      EXPECT_TRUE(chk.ok()) << "'" << prompt << "' seed " << seed << ": " << (chk.failures.empty() ? "" : chk.failures[0]);
+    }
 }
 
 TEST(Synth, FullSweepSlow) {

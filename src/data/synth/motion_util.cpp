@@ -12,8 +12,12 @@ LocalPose sample_keys(const Body& b, const std::vector<Key>& keys, float t) {
   while (i + 1 < keys.size() && keys[i + 1].t <= t) ++i;
   const float d = keys[i + 1].t - keys[i].t;
   const float w = smooth(d > 0.f ? (t - keys[i].t) / d : 1.f);
-  const LocalPose& pa = keys[i].p;
-  const LocalPose& pb = keys[i + 1].p;
+  return blend_with_contacts(b, keys[i].p, keys[i + 1].p, w);
+}
+
+LocalPose blend_with_contacts(const Body& b, const LocalPose& pa, const LocalPose& pb, float w) {
+  if (w <= 0.f) return pa;
+  if (w >= 1.f) return pb;
   LocalPose p = blend(pa, pb, w);
   Joints ja, jb, jp;
   local_fk(b, pa, ja);
@@ -21,8 +25,8 @@ LocalPose sample_keys(const Body& b, const std::vector<Key>& keys, float t) {
   local_fk(b, p, jp);
   const float s = b.leg() / 1.2f;
   const int ankle[2] = {v3::l_ankle, v3::r_ankle};
-  // Feet. Planted at both keys: stay put, or step (lifted, one foot after the other) when the
-  // keys put it somewhere else. Landing: arrive above the spot, then set down. Lifting: up first.
+  // Feet. Planted in both: stay put, or step (lifted, one foot after the other) when the poses put
+  // it somewhere else. Landing: arrive above the spot, then set down. Lifting: up first.
   const float dl = (jb[ankle[L]] - ja[ankle[L]]).norm(), dr = (jb[ankle[R]] - ja[ankle[R]]).norm();
   const bool step[2] = {pa.foot[L] && pb.foot[L] && dl > 0.03f, pa.foot[R] && pb.foot[R] && dr > 0.03f};
   const int first = dl >= dr ? L : R;
@@ -43,18 +47,20 @@ LocalPose sample_keys(const Body& b, const std::vector<Key>& keys, float t) {
     } else if (!pa.foot[side] && pb.foot[side]) {
       const float clear = lerp(a.y, c.y, w) + 0.1f * s * std::sin(kPi * w);
       target = {lerp(g.x, c.x, smooth((w - 0.4f) / 0.45f)), std::max(g.y, clear)};
-      p.foot[side] = w >= 1.f;
+      p.foot[side] = 0;
     } else if (pa.foot[side] && !pb.foot[side]) {
       const float clear = lerp(a.y, c.y, w) + 0.1f * s * std::sin(kPi * w);
       target = {lerp(a.x, g.x, smooth((w - 0.2f) / 0.5f)), std::max(g.y, clear)};
-      p.foot[side] = w <= 0.f;
+      p.foot[side] = 0;
     } else {
-      // Free at both keys: follow the angles, but never dip below the line between the two ends
+      // Free in both: follow the angles, but never dip below the line between the two ends
       // (a foot brushing the ground mid-move would drag).
       const float floor_y = lerp(a.y, c.y, w) + 0.05f * s * std::sin(kPi * w);
       if (g.y >= floor_y) continue;
       target = {g.x, floor_y};
     }
+    // A foot that either pose plants and that is down on the ground is planted (so it cannot slide).
+    if ((pa.foot[side] || pb.foot[side]) && target.y < 0.015f * s) p.foot[side] = 1;
     leg_ik(b, {p.px, p.py}, target, p.hip[side], p.knee[side]);
   }
   for (int side = 0; side < 2; ++side) {

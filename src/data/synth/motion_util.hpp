@@ -16,6 +16,8 @@ struct Key {
 // neighbouring keys moves on the straight line between its two positions (two-bone IK), so it
 // does not wander while the angles interpolate.
 LocalPose sample_keys(const Body& b, const std::vector<Key>& keys, float t);
+// The same foot and hand handling for any two poses of one frame (segment transitions too).
+LocalPose blend_with_contacts(const Body& b, const LocalPose& a, const LocalPose& c, float w);
 
 // Anchor-relative postures (feet/knees/pelvis where the comment says). `s` scales distances.
 LocalPose pose_stand_at(const Body& b, float left_x, float right_x);

@@ -42,8 +42,9 @@ LocalPose blend(const LocalPose& a, const LocalPose& b, float w) {
     o.el[s] = lerp(a.el[s], b.el[s], w);
     o.hip[s] = lerp_angle(a.hip[s], b.hip[s], w);
     o.knee[s] = lerp(a.knee[s], b.knee[s], w);
-    const LocalPose& major = w < 0.5f ? a : b;
-    o.foot[s] = major.foot[s];
+    // Planted through a blend only if planted in both poses: a foot that one of them has in the
+    // air moves freely until the blend is over (then it is pinned where it came down).
+    o.foot[s] = a.foot[s] && b.foot[s];
     // A hand target fades with its pose's weight, so a contact ends smoothly.
     const float wa = a.hand[s] ? a.hand_w[s] * (1.f - w) : 0.f, wb = b.hand[s] ? b.hand_w[s] * w : 0.f;
     o.hand[s] = wb >= wa ? (b.hand[s] ? b.hand[s] : a.hand[s]) : a.hand[s];

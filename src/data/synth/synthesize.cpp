@@ -13,6 +13,7 @@
 #include <string>
 
 #include "data/synth/engine.hpp"
+#include "data/synth/motion_util.hpp"
 #include "stickgen/common.hpp"
 #include "stickgen/synth.hpp"
 
@@ -655,7 +656,7 @@ void Engine::poses() {
       if (i > 0 && s.blend > 0.f && t < s.start + s.blend) {
         LocalPose q;
         eval(i - 1, q);
-        p = blend(q, p, smooth((t - s.start) / s.blend));
+        p = blend_with_contacts(A.body, q, p, smooth((t - s.start) / s.blend));
       }
       // Facing the viewer mid-turn, arms and a horizontal torso relax towards neutral so no bone
       // has to pass through the picture plane's normal.
