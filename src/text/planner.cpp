@@ -36,8 +36,7 @@ const std::unordered_set<sv> kDeterminers = {"a", "an", "the", "this", "that", "
                                              "his", "her", "their", "its", "my", "your", "our", "each", "every"};
 const std::unordered_set<sv> kAux = {"is", "are", "was", "were", "be", "been", "being", "am", "will", "would",
                                      "shall", "should", "can", "could", "may", "might", "must", "does", "do",
-                                     "did", "has", "have", "had", "just", "also", "still", "now", "then_",
-                                     "gonna", "slowly_"};
+                                     "did", "has", "have", "had", "just", "also", "still", "now", "gonna"};
 const std::unordered_set<sv> kAspect = {"start", "begin", "keep", "continue", "try", "attempt", "decide", "want",
                                         "like", "love", "proceed", "resume", "finish", "learn", "need", "prepare",
                                         "seem", "appear", "manage", "stop", "quit"};
@@ -53,8 +52,7 @@ const std::unordered_set<sv> kPrepositions = {"to", "at", "toward", "towards", "
                                               "within", "without", "like", "toward", "round", "above", "below"};
 const std::unordered_set<sv> kFiller = {"there", "here", "also", "just", "even", "really", "actually", "then",
                                         "please", "somewhere", "anyway", "again", "too", "suddenly", "immediately",
-                                        "now", "still", "already", "soon", "quietly_", "first", "firstly",
-                                        "initially", "gradually_"};
+                                        "now", "still", "already", "soon", "first", "firstly", "initially"};
 
 struct KindInfo {
   sv kind;
@@ -468,7 +466,7 @@ class Planner {
   bool looks_like_name(size_t k) const {
     const Token& t = at(k);
     if (t.kind != Token::word || !t.ascii || t.w.size() < 2) return false;
-    if (kNames.count(t.w)) return !(t.sentence_start && !t.capitalized && false);
+    if (kNames.count(t.w)) return true;
     if (!t.capitalized) return false;
     if (all_caps(t) || code_like_) return false;  // "DROP TABLE", "A MAN WALKS": not names
     if (is_function_word(t.w) || kKinds.count(t.w) || kColors.count(t.w) || kManner.count(t.w) ||
@@ -905,9 +903,6 @@ class Planner {
       }
       case NP::fresh: make(std::max(1, np.count)); break;
     }
-    if (np.type == NP::fresh && np.count > max_actors_) {
-      // already warned by add_actor
-    }
     touch(out);
     return out;
   }
@@ -1057,7 +1052,6 @@ class Planner {
       value += 0.5;
       m += 3;
     }
-    if (!had_for && w(m) != "" && !is_punct(m) && false) return false;
     d.kind = Dur::exact;
     d.seconds = static_cast<float>(std::clamp(value * u->second, 0.05, 3600.0));
     k = m;
@@ -1427,8 +1421,7 @@ class Planner {
            text::hand_noun(std::string(w(s + 1)))))
         break;  // "does a dance", "has a drink", "does nothing": a light verb, not an auxiliary
       if (kAux.count(x) || one_of(x, {"also", "just", "then", "suddenly", "immediately", "now", "still", "gonna",
-                                      "first", "again", "both", "all", "each", "who", "that", "which",
-                                      "slowly_"})) {
+                                      "first", "again", "both", "all", "each", "who", "that", "which"})) {
         // A copula followed by a mood ("is happy", "looks tired") is a mood clause.
         ++s;
         continue;
@@ -1676,7 +1669,6 @@ class Planner {
     if (m.hint.direction != Direction::none) vp.dir = m.hint.direction;
     vp.verb = std::move(verb);
     if (m.lemma.size()) vp.lemma = m.lemma;
-    if (m.cost > 0.f) open_matches_.push_back(vp.verb + " -> " + std::string(action_name(m.hint.action)));
   }
 
   std::string lemma_of(size_t k) const {
@@ -2046,8 +2038,6 @@ class Planner {
         size_t end = s;
         if (parse_np_list(s, nps, end, true)) {
           size_t after = end;
-          // "Alice, who is tired, walks" / "a man who walks"
-          if (one_of(w(after), {"who", "that", "which"})) after = after;
           if (verb_start(after) || (w(after) == "," && verb_start(after + 1)) ||
               (one_of(w(after), {"who", "that"}) && verb_start(after + 1))) {
             bool figure = true;
@@ -2342,7 +2332,7 @@ class Planner {
     // Chase: chaser runs toward, the chased runs away.
     if (vp.chase) {
       std::vector<int> chased = !vp.objects.empty() ? vp.objects : vp.targets;
-      if (chased.empty() && who.size() >= 2 && (vp.each_other || true)) {
+      if (chased.empty() && who.size() >= 2) {  // "they chase each other": the first chases the second
         chased = {who[1]};
         who = {who[0]};
       }
@@ -2403,7 +2393,7 @@ class Planner {
       }
     }
     // Interactions (handshake, hug, high five, fight): both sides do it at the same time, facing each other.
-    if (interaction || ((action == act::punch || action == act::kick) && false)) {
+    if (interaction) {
       std::vector<std::pair<int, Step>> steps;
       std::vector<int> subj = who;
       if (!partners.empty()) {
@@ -2652,7 +2642,7 @@ class Planner {
       scale = std::max(1e-3f, (D - min_soft) / base);
       char buf[160];
       std::snprintf(buf, sizeof buf, "the durations asked for add up to %.1f s, more than the %.1f s clip; scaled to fit",
-                    base + (wsum > 0.f ? 0.f : 0.f), D);
+                    base, D);
       warn(buf);
     }
     float free = D - base * scale;
@@ -2899,7 +2889,6 @@ class Planner {
   int last_one_ = -1;
   long clock_ = 0;
   std::vector<std::string> ignored_;
-  std::vector<std::string> open_matches_;
 };
 
 }  // namespace
