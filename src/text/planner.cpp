@@ -2442,8 +2442,10 @@ class Planner {
       Step st = make_step(vp, a, action);
       if (!vp.targets.empty()) st.target = vp.targets[0] != a ? vp.targets[0] : -1;
       else if (!vp.objects.empty()) st.target = vp.objects[0] != a ? vp.objects[0] : -1;
-      if ((vp.each_other || vp.together || (vp.dir == Direction::toward && vp.targets.empty() &&
-                                             vp.objects.empty())) && who.size() >= 2) {
+      bool conversation = action == act::talk || action == act::whisper || vp.lemma == "argue";
+      if ((vp.each_other || vp.together || conversation ||
+           (vp.dir == Direction::toward && vp.targets.empty() && vp.objects.empty())) &&
+          who.size() >= 2 && vp.targets.empty() && vp.objects.empty()) {
         st.target = partner_in_group(a);
         if (vp.each_other && st.dir == Direction::none && locomotive(action)) st.dir = Direction::toward;
       }
