@@ -17,6 +17,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <unordered_map>
 
 #include "runtime/kernels.hpp"
 #include "runtime/thread_pool.hpp"
@@ -399,6 +400,10 @@ struct BertEncoder::Workers {
   std::mutex mutex;
   int threads = 1;
   std::unique_ptr<runtime::ThreadPool> pool;  // made on first use
+  // Embeddings of recent token sequences: a training set repeats its descriptions many times.
+  std::mutex cache_mutex;
+  std::unordered_map<std::string, std::vector<float>> cache;  // key: the ids' bytes
+  static constexpr size_t kCacheEntries = 4096;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -424,7 +429,19 @@ std::vector<int32_t> BertEncoder::token_ids(std::string_view text) const {
   return model_->tokenizer.encode(text, model_->max_tokens);
 }
 
-std::vector<float> BertEncoder::encode(std::string_view text) const { return embed_ids(token_ids(text)); }
+std::vector<float> BertEncoder::encode(std::string_view text) const {
+  const std::vector<int32_t> ids = token_ids(text);
+  std::string key(reinterpret_cast<const char*>(ids.data()), ids.size() * sizeof(int32_t));
+  {
+    std::lock_guard lock(workers_->cache_mutex);
+    if (auto it = workers_->cache.find(key); it != workers_->cache.end()) return it->second;
+  }
+  std::vector<float> v = embed_ids(ids);
+  std::lock_guard lock(workers_->cache_mutex);
+  if (workers_->cache.size() >= Workers::kCacheEntries) workers_->cache.clear();
+  workers_->cache.emplace(std::move(key), v);
+  return v;
+}
 
 std::vector<float> BertEncoder::embed_ids(const std::vector<int32_t>& ids) const {
   Model& m = *model_;
@@ -461,35 +478,48 @@ std::vector<float> BertEncoder::embed_ids(const std::vector<int32_t>& ids) const
   layer_norm(x.data(), m.emb_ln_w, m.emb_ln_b, n, H, eps);
 
   // y (rows, out) = x (rows, in) W^T + b, split over output columns; GELU on the way out if asked.
-  auto linear = [&](const float* in_x, int rows, int in, const float* w, const float* b, float* y, int out, bool gelu) {
-    pool.run([&](int index, int count) {
-      int o0, o1;
-      runtime::split_range(out, index, count, 8, o0, o1);
-      if (o0 >= o1) return;
-      // Token blocks of about 256 kB keep the input rows in cache while the weight rows stream by.
-      const int block = std::clamp(65536 / in, 4, 64);
-      for (int t = 0; t < rows; t += block)
-        runtime::linear(in_x + size_t(t) * in, std::min(block, rows - t), in, w, b, y + size_t(t) * out, out, o0, o1);
-      if (gelu)
-        for (int t = 0; t < rows; ++t) {
-          float* r = y + size_t(t) * out;
-          if (tanh_gelu) {
-            for (int i = o0; i < o1; ++i) r[i] = gelu_tanh(r[i]);
-          } else {
-            for (int i = o0; i < o1; ++i) r[i] = runtime::gelu(r[i]);
-          }
+  // A parallel region, or the calling thread alone when the work (multiply-adds) is too small to
+  // pay for waking the team.
+  auto parallel = [&](double work, auto&& f) {
+    if (pool.size() == 1 || work < double(1 << 20)) f(0, 1);
+    else pool.run(f);
+  };
+  // Thread `index` of `count`: its share of the output columns of y (rows, out) = x (rows, in) W^T + b,
+  // with GELU on the way out if asked.
+  auto linear_part = [&](int index, int count, const float* in_x, int rows, int in, const float* w, const float* b,
+                         float* y, int out, bool gelu) {
+    int o0, o1;
+    runtime::split_range(out, index, count, 8, o0, o1);
+    if (o0 >= o1) return;
+    // Token blocks of about 256 kB keep the input rows in cache while the weight rows stream by.
+    const int block = std::clamp(65536 / in, 4, 64);
+    for (int t = 0; t < rows; t += block)
+      runtime::linear(in_x + size_t(t) * in, std::min(block, rows - t), in, w, b, y + size_t(t) * out, out, o0, o1);
+    if (gelu)
+      for (int t = 0; t < rows; ++t) {
+        float* r = y + size_t(t) * out;
+        if (tanh_gelu) {
+          for (int i = o0; i < o1; ++i) r[i] = gelu_tanh(r[i]);
+        } else {
+          for (int i = o0; i < o1; ++i) r[i] = runtime::gelu(r[i]);
         }
-    });
+      }
+  };
+  auto linear = [&](const float* in_x, int rows, int in, const float* w, const float* b, float* y, int out, bool gelu) {
+    parallel(double(rows) * in * out,
+             [&](int index, int count) { linear_part(index, count, in_x, rows, in, w, b, y, out, gelu); });
   };
 
   for (int l = 0; l < c.num_layers; ++l) {
     const LayerWeights& w = m.layers[l];
     const int rows = l + 1 == c.num_layers ? 1 : n;  // the last layer: [CLS] only
-    linear(x.data(), rows, H, w.wq, w.bq, q.data(), H, false);
-    linear(x.data(), n, H, w.wk, w.bk, k.data(), H, false);
-    linear(x.data(), n, H, w.wv, w.bv, v.data(), H, false);
+    parallel(double(rows + 2 * n) * H * H, [&](int index, int count) {  // queries, keys, values in one region
+      linear_part(index, count, x.data(), rows, H, w.wq, w.bq, q.data(), H, false);
+      linear_part(index, count, x.data(), n, H, w.wk, w.bk, k.data(), H, false);
+      linear_part(index, count, x.data(), n, H, w.wv, w.bv, v.data(), H, false);
+    });
 
-    pool.run([&](int index, int count) {
+    parallel(2.0 * rows * n * H, [&](int index, int count) {
       int h0, h1;
       runtime::split_range(heads, index, count, 1, h0, h1);
       float* qh = scratch.data() + scratch_each * index;
