@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <string>
 
 #include "stickgen/synth.hpp"
@@ -89,12 +88,9 @@ SynthCheck check_synth_clip(const Clip& clip, const SynthCheckLimits& lim) {
     for (int foot : {n.l_ankle, n.r_ankle}) {
       int run = 0;
       double path = 0.0;
-      int last_t = 0;
       auto close = [&] {
         if (run >= 2) {
           const float slip = static_cast<float>(path / (run / clip.fps) / height);
-          if (std::getenv("SYNTH_DEBUG") && slip > 0.02f)
-            std::fprintf(stderr, "slip actor %d joint %d frames %d-%d %.2f%%/s height %.2f\n", a, foot, last_t - run, last_t, 100 * slip, height);
           r.max_foot_slip = std::max(r.max_foot_slip, slip);
         }
         run = 0, path = 0.0;
@@ -109,7 +105,6 @@ SynthCheck check_synth_clip(const Clip& clip, const SynthCheckLimits& lim) {
         // Planted: on the ground (below 2 cm) and nearly still; a foot setting down or lifting off
         // moves fast vertically and is not planted. The slip measured is horizontal.
         const bool planted = p0.y < 0.03f && p1.y < 0.03f && (p1 - p0).norm() * clip.fps < 0.25f * height;
-        last_t = t;
         if (planted) {
           ++run, path += dx;
         } else {

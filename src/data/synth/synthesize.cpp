@@ -8,8 +8,6 @@
 //     pelvis lowered where a leg cannot reach), then hands that must meet (clap, partners).
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 
 #include "data/synth/engine.hpp"
@@ -806,9 +804,6 @@ void Engine::lock_feet(Actor& A) {
   for (int s = 0; s < 2; ++s) {
     for (int k = 0; k < T_; ++k) g[k] = A.joints[k][ankle[s]], c[k] = A.poses[k].foot[s];
     limb_targets(g, c, 0.1f * scale, step, 0.07f * scale, decay, false, f[s], pinned[s]);
-    if (std::getenv("SYNTH_DEBUG"))
-      for (int k = 0; k < T_; ++k)
-        std::fprintf(stderr, "foot %d k %d c %d g (%.4f %.4f) f (%.4f %.4f) pin %d\n", s, k, c[k], g[k].x, g[k].y, f[s][k].x, f[s][k].y, pinned[s][k]);
   }
   // Where a leg cannot reach its target, lower the whole body (smoothly) until it can.
   const float reach = 0.997f * b.leg();
