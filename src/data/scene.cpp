@@ -194,6 +194,14 @@ bool travelling(int a) {
   return action_info(a).travel_speed > 0.f && a != act::fight && a != act::dodge && a != act::dance &&
          a != act::climbing && a != act::push && a != act::pull && a != act::running_bases;
 }
+// The planner's partner within a group subject: members pair up in order (0-1, 2-3, ...), an odd last one
+// joins the previous member.
+int partner_in_group(const std::vector<int>& who, int a) {
+  auto it = std::find(who.begin(), who.end(), a);
+  if (who.size() < 2 || it == who.end()) return -1;
+  const size_t i = static_cast<size_t>(it - who.begin());
+  return who[(i % 2 == 0) ? (i + 1 < who.size() ? i + 1 : i - 1) : i - 1];
+}
 bool pair_action(int a) { return a == act::handshake || a == act::hug || a == act::high_five || a == act::fight; }
 
 // ---------------------------------------------------------------------------------------------------
@@ -219,6 +227,7 @@ struct Step {
 struct Phase {
   enum Kind { individual, group, interaction } kind = individual;
   std::vector<int> members;               // actors with steps, in the order they are mentioned
+  std::vector<int> shared;                // group / interaction phases: the actors doing the shared steps
   std::vector<std::vector<Step>> steps;   // [actor]
   int interaction_form = 0;               // which wording (interaction phases)
 };
@@ -499,9 +508,9 @@ class Sampler {
         }
     // Group and interaction steps are shared: copy the first member's timing to the others.
     for (auto& p : d.phases) {
-      if (p.kind == Phase::individual || p.members.empty()) continue;
-      const auto& ref = p.steps[p.members[0]];
-      for (int m : p.members)
+      if (p.kind == Phase::individual || p.shared.empty()) continue;
+      const auto& ref = p.steps[p.shared[0]];
+      for (int m : p.shared)
         for (size_t i = 0; i < p.steps[m].size() && i < ref.size(); ++i) {
           p.steps[m][i].seconds = ref[i].seconds;
           p.steps[m][i].dur_text = ref[i].dur_text;
@@ -778,12 +787,16 @@ class Sampler {
     g.kind = Phase::group;
     g.steps.resize(d.n);
     for (int a = 0; a < d.n; ++a) g.members.push_back(a);
+    g.shared = g.members;
     const bool more = rng_.chance(0.75f) && max_steps_ >= 2;
     const int k = more ? 1 : std::min(2, steps_wanted(2));
     // One chain, shared: sample it for actor 0 and copy the state to the others.
     auto steps = chain(0, k, !more, true, true, false, d.duration);
     for (int a = 0; a < d.n; ++a) {
       g.steps[a] = steps;
+      // A group that talks or whispers talks to each other (the planner pairs the members up).
+      for (auto& st : g.steps[a])
+        if (st.action == act::talk || st.action == act::whisper) st.target = partner_in_group(g.shared, a);
       last_[a] = last_[0];
       used_[a] = used_[0];
     }
@@ -812,7 +825,7 @@ class Sampler {
         Step st = make_step(rng_.chance(0.75f) ? act::walk : act::run, true, d.duration);
         st.dir = Direction::toward;
         st.dir_text = "toward each other";
-        p.members = {pa, pb};
+        p.members = p.shared = {pa, pb};
         for (int a : {pa, pb}) {
           Step s = st;
           s.target = a == pa ? pb : pa;
@@ -862,7 +875,7 @@ class Sampler {
     Phase in;
     in.kind = Phase::interaction;
     in.steps.resize(d.n);
-    in.members = {pa, pb};
+    in.members = in.shared = {pa, pb};
     in.interaction_form = rng_.below(4);
     Step st;
     st.action = action;
@@ -1088,15 +1101,12 @@ class Writer {
   }
 
   void write_group(const Phase& ph, bool first) {
-    // Members with steps other than the shared ones (the third actor) speak in their own sentence.
-    std::vector<int> group, solo;
-    const auto& shared = ph.steps[ph.members[0]];
-    for (int a : ph.members) {
-      bool same = ph.steps[a].size() == shared.size();
-      for (size_t i = 0; same && i < shared.size(); ++i) same = ph.steps[a][i].action == shared[i].action &&
-                                                              ph.steps[a][i].phrase == shared[i].phrase;
-      (same ? group : solo).push_back(a);
-    }
+    // Members outside the group (the third actor) speak in their own sentence.
+    const std::vector<int>& group = ph.shared;
+    std::vector<int> solo;
+    for (int a : ph.members)
+      if (std::find(group.begin(), group.end(), a) == group.end()) solo.push_back(a);
+    const auto& shared = ph.steps[group[0]];
     const std::string who = group_ref(group);
     std::string s = first ? "" : std::string(rng_.chance(0.5f) ? "then " : "after that, ");
     sentence(s + opening(who, shared[0], true));
