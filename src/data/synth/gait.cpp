@@ -204,7 +204,9 @@ void Gait::foot(int side, int k, float& x, float& y, uint8_t& contact, float* re
   if (rest) *rest = B;
   // The foot arrives above its landing spot a little early and sets down vertically, so it never
   // skids along the ground.
-  const float sx = smooth(q / (spec_.flight ? 0.95f : 0.86f)), sq = smooth(q);
+  // The swing gets going early (q^0.7) instead of trailing behind, and arrives before it lands.
+  const float qx = std::pow(std::clamp(q, 0.f, 1.f), 0.7f);
+  const float sx = smooth(qx / (spec_.flight ? 0.95f : 0.86f)), sq = smooth(q);
   // A foot that has somewhere to go lifts clearly even while the gait winds down; one that would
   // land where it took off stays down (the figure is standing).
   const bool going = std::fabs(B - A.x) > 0.03f * scale_;

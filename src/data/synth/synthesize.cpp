@@ -776,7 +776,7 @@ void limb_targets(const std::vector<Vec2>& g, const std::vector<uint8_t>& contac
       if (step) f[q].y += step_height * std::pow(std::sin(kPi * us), 0.6f);
       if (a >= 0 && b < T && pins[n - 1].at.y == 0.f && pins[n].at.y == 0.f && b - a < 2 * step_frames) {
         const float u = static_cast<float>(q - a) / (b - a);
-        if (u < 0.2f) f[q].x = lerp(pins[n - 1].at.x, f[q].x, smooth(u / 0.2f));
+        if (u < 0.12f) f[q].x = lerp(pins[n - 1].at.x, f[q].x, smooth(u / 0.12f));
         if (u > 0.85f) f[q].x = lerp(f[q].x, pins[n].at.x, smooth((u - 0.85f) / 0.15f));
       }
       // Within a couple of frames of touching down (or after lifting off) and still low, the foot
