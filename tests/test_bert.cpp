@@ -154,8 +154,8 @@ TEST_F(Bert, BasicTokenizerMatchesPythonOverUnicode) {
       const auto want = row[1].get<std::vector<std::string>>();
       if (got != want && ++mismatches <= 10) {
         std::string g, w;
-        for (const auto& t : got) g += "[" + code_points(t) + "] ";
-        for (const auto& t : want) w += "[" + code_points(t) + "] ";
+        for (const auto& t : got) g.append("[").append(code_points(t)).append("] ");
+        for (const auto& t : want) w.append("[").append(code_points(t)).append("] ");
         ADD_FAILURE() << name << ": " << code_points(text) << "\n  got  " << g << "\n  want " << w;
       }
     }
@@ -270,6 +270,13 @@ TEST(WordPiece, GreedyLongestMatchAndUnknowns) {
   EXPECT_EQ(letters.tokenize("a\xff\xc3"), (std::vector<std::string>{"a"}));
   EXPECT_EQ(letters.tokenize("a \xed\xa0\x80 a"), (std::vector<std::string>{"a", "a"}));  // an encoded surrogate
   EXPECT_THROW(WordPieceTokenizer({"[CLS]", "[SEP]"}), Error);  // no [UNK]
+  // Special tokens written in the text, back to back or inside words, stay whole.
+  WordPieceTokenizer specials({"[UNK]", "[CLS]", "[SEP]", "[MASK]", "walk", "[", "]"});
+  EXPECT_EQ(specials.tokenize("[SEP][SEP]walk[MASK] [MASK"),
+            (std::vector<std::string>{"[SEP]", "[SEP]", "walk", "[MASK]", "[", "[UNK]"}));
+  std::string many;
+  for (int i = 0; i < 20000; ++i) many += "[SEP]walk";
+  EXPECT_EQ(specials.tokenize(many).size(), 40000u);
 }
 
 TEST(WordPiece, Utf8RoundTrip) {

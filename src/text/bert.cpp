@@ -245,7 +245,7 @@ struct BertEncoder::Model {
       if (!f.contains("embeddings.word_embeddings.weight") && f.contains("bert.embeddings.word_embeddings.weight"))
         prefix = "bert.";
     // The word table may be larger than the tokenizer's vocabulary (padded), never smaller.
-    const auto& any_word = [&]() -> const TensorView* {
+    const TensorView* any_word = [&]() -> const TensorView* {
       for (const auto& f : files)
         if (f.contains(prefix + "embeddings.word_embeddings.weight")) return &f.get(prefix + "embeddings.word_embeddings.weight");
       return nullptr;

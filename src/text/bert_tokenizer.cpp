@@ -474,18 +474,25 @@ void WordPieceTokenizer::wordpiece(const std::u32string& word, std::vector<int32
 }
 
 void WordPieceTokenizer::tokenize_ids(std::string_view text, std::vector<int32_t>& ids) const {
-  while (!text.empty()) {
-    // The earliest special token written in the text (the longest one where several start there).
+  // Where each special token next occurs at or after `pos` (kept per token, so that the whole text is
+  // scanned once per special token however many of them it holds).
+  std::vector<size_t> next(specials_.size());
+  for (size_t i = 0; i < specials_.size(); ++i) next[i] = text.find(specials_[i].first);
+  for (size_t pos = 0; pos <= text.size();) {
+    // The earliest special token (the longest one where several start there).
     size_t at = std::string_view::npos, len = 0;
     int32_t special = -1;
-    for (const auto& [s, sid] : specials_) {
-      const size_t p = text.find(s);
-      if (p != std::string_view::npos && (p < at || (p == at && s.size() > len))) at = p, len = s.size(), special = sid;
+    for (size_t i = 0; i < specials_.size(); ++i) {
+      if (next[i] < pos) next[i] = text.find(specials_[i].first, pos);
+      const size_t n = specials_[i].first.size();
+      if (next[i] != std::string_view::npos && (next[i] < at || (next[i] == at && n > len)))
+        at = next[i], len = n, special = specials_[i].second;
     }
-    for (const std::string& w : basic_tokenize(text.substr(0, at))) wordpiece(utf8_to_u32(w), ids);
+    const size_t end = at == std::string_view::npos ? text.size() : at;
+    for (const std::string& w : basic_tokenize(text.substr(pos, end - pos))) wordpiece(utf8_to_u32(w), ids);
     if (at == std::string_view::npos) break;
     ids.push_back(special);
-    text.remove_prefix(at + len);
+    pos = at + len;
   }
 }
 
