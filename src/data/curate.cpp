@@ -380,10 +380,13 @@ CurateSummary curate(const std::vector<fs::path>& inputs, const fs::path& out, c
     }
     {
       plot::BarChart b;
-      b.title = "Rejections by reason (pretrain, and train clips left out of SFT)";
+      const int64_t cap = s.sft_rejections.count("sft:stratum_cap") ? s.sft_rejections.at("sft:stratum_cap") : 0;
+      b.title = "Rejections: pretrain, and SFT gates (not shown: " + std::to_string(cap) +
+                " train clips over the SFT per-action quota)";
       b.y_label = "clips";
       for (const auto& [r, n] : s.rejections) b.labels.push_back(r), b.values.push_back(static_cast<double>(n));
-      for (const auto& [r, n] : s.sft_rejections) b.labels.push_back(r), b.values.push_back(static_cast<double>(n));
+      for (const auto& [r, n] : s.sft_rejections)
+        if (r != "sft:stratum_cap") b.labels.push_back(r), b.values.push_back(static_cast<double>(n));
       if (b.labels.empty()) b.labels.push_back("none"), b.values.push_back(0);
       plot::write_png(b, out / "rejections.png", 1100, 560);
     }
@@ -449,11 +452,15 @@ CurateSummary curate(const std::vector<fs::path>& inputs, const fs::path& out, c
     for (const auto& [r, n] : s.rejections)
       line("| " + md_escape(r) + " | " + std::to_string(n) + " | " + fmt("%.2f", s.input ? 100.0 * n / s.input : 0.0) + " % |");
     line("");
-    line("Train clips of the pretrain split left out of SFT:");
+    int64_t pool = 0;
+    for (const Item& it : items) pool += it.pretrain && it.split == "train";
+    line("Train clips of the pretrain split left out of SFT (first failing gate; `sft:stratum_cap` = passed every "
+         "gate but its action already had its quota):");
     line("");
-    line("| reason | clips |");
-    line("|---|---:|");
-    for (const auto& [r, n] : s.sft_rejections) line("| " + md_escape(r) + " | " + std::to_string(n) + " |");
+    line("| reason | clips | share of pretrain train |");
+    line("|---|---:|---:|");
+    for (const auto& [r, n] : s.sft_rejections)
+      line("| " + md_escape(r) + " | " + std::to_string(n) + " | " + fmt("%.2f", pool ? 100.0 * n / pool : 0.0) + " % |");
     line("");
     line("## Actions");
     line("");
