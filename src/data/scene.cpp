@@ -940,6 +940,7 @@ class Writer {
       const Phase& ph = d_.phases[p];
       const bool first = p == 0;
       const bool last = p + 1 == d_.phases.size();
+      final_phase_ = last;
       switch (ph.kind) {
         case Phase::individual:
           if (first) write_independent(ph);
@@ -977,10 +978,11 @@ class Writer {
     if (allow_pronoun && !w.pronoun.empty() && rng_.chance(0.6f)) return w.pronoun;
     return w.definite;
   }
-  std::string object_ref(int a) {
+  std::string object_ref(int a) {  // "walks toward a woman" on first mention, "the woman" after
     ActorWords& w = d_.words[a];
+    const bool first = !w.mentioned;
     w.mentioned = true;
-    return w.definite;
+    return first ? w.intro : w.definite;
   }
   std::string group_ref(const std::vector<int>& who) {
     bool all_new = true, any_new = false;
@@ -1037,7 +1039,8 @@ class Writer {
   void chain_rest(int a, const std::vector<Step>& steps, size_t from, bool plural, const std::string& group) {
     for (size_t i = from; i < steps.size(); ++i) {
       const bool last = i + 1 == steps.size();
-      const int r = rng_.weighted({0.3f, 0.2f, 0.2f, 0.15f, 0.1f, last ? 0.25f : 0.f});
+      // "finally" only where nothing else follows in the scene.
+      const int r = rng_.weighted({0.3f, 0.2f, 0.2f, 0.15f, 0.1f, last && final_phase_ ? 0.25f : 0.f});
       auto subj = [&] { return plural ? group : ref(a); };
       switch (r) {
         case 0: append(", then " + vp(steps[i], plural)); break;
@@ -1190,6 +1193,7 @@ class Writer {
   SceneDraft& d_;
   Rng& rng_;
   std::vector<std::string> sentences_;
+  bool final_phase_ = true;  // the phase being written is the scene's last
 };
 
 Plan build_plan(const SceneDraft& d, const Timed& t, Rng& rng) {
