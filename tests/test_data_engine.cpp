@@ -196,6 +196,7 @@ TEST(Corpus, ResumesAfterAnInterruptedRunWithoutLosingOrDuplicatingClips) {
   EXPECT_FALSE(fs::exists(t / "run.partial"));
   std::set<std::string> ids;
   for (const auto& r : records(t / "run")) EXPECT_TRUE(ids.insert(r["id"]).second) << r["id"];
+  expect_descriptions_plan_back(t / "run");
 }
 
 TEST(Corpus, AKilledProcessResumes) {
@@ -212,6 +213,7 @@ TEST(Corpus, AKilledProcessResumes) {
   ASSERT_EQ(again.exit_code, 0) << again.output;
   EXPECT_EQ(bytes(t / "ref" / "clips.jsonl"), bytes(t / "run" / "clips.jsonl"));
   EXPECT_EQ(bytes(t / "ref" / "clips.safetensors"), bytes(t / "run" / "clips.safetensors"));
+  expect_descriptions_plan_back(t / "run");
 }
 
 // ============================================================================ augmentation
@@ -453,6 +455,7 @@ void write_mix(const fs::path& dir, const std::map<int, int>& counts, const std:
 TEST(Curate, SplitsNeverShareABaseClipAndSftReusesTheHeldOutClips) {
   TempDir t;
   synthesize_corpus(t / "corpus", small_corpus(150, 2, 50));
+  expect_descriptions_plan_back(t / "corpus");
   CurateOptions o;
   o.sft_size = 60;
   o.val_share = o.test_share = 0.1f;
@@ -546,6 +549,7 @@ TEST(Cli, SynthCurateAndStatsWriteTheirOutputs) {
   auto r = test::run_stickgen("data synth -n 40 --seed 2 --augment 1 -j 2 --shard-size 10 -o " + dir);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("clips/s"), std::string::npos) << r.output;
+  expect_descriptions_plan_back(t / "c");
   r = test::run_stickgen("data curate " + dir + " -o " + test::shell_quote((t / "cur").string()) + " --sft-size 20 --seed 4");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("max/median"), std::string::npos) << r.output;
