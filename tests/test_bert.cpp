@@ -195,6 +195,10 @@ TEST_F(Bert, NamedByDirectoryAndBuiltByName) {
   EXPECT_EQ(cached->name(), "bert:tiny-bert");
   EXPECT_EQ(cached->encode("walk"), direct.encode("walk"));
   EXPECT_EQ(bert_model_name(repo / "snapshots" / "abc123"), "tiny-bert");
+  ::setenv("HF_HUB_CACHE", (tmp_.path() / "hub").c_str(), 1);
+  EXPECT_EQ(make_text_encoder("bert:Org/tiny-bert")->name(), "bert:tiny-bert");  // a Hugging Face model id
+  EXPECT_THROW(make_text_encoder("bert:Other/tiny-bert"), Error);
+  ::unsetenv("HF_HUB_CACHE");
 
   // The name recorded in a model file rebuilds the encoder wherever the directory is found.
   EXPECT_THROW(make_text_encoder("bert:no-such-model-here"), Error);

@@ -113,10 +113,11 @@ class BertEncoder final : public TextEncoder {
   std::unique_ptr<Workers> workers_;
 };
 
-// Where "bert:<spec>" lives: <spec> itself when it is a directory; otherwise a directory named
-// <spec> in $STICKGEN_TEXT_ENCODERS (':'-separated) or a snapshot of models--*--<spec> in the
-// Hugging Face cache ($HF_HUB_CACHE, $HF_HOME/hub, ~/.cache/huggingface/hub). Error naming the
-// places looked in when none holds a config.json.
+// Where "bert:<spec>" lives: <spec> itself when it is a directory; otherwise, for a plain name, a
+// directory <spec> in $STICKGEN_TEXT_ENCODERS (':'-separated) or a snapshot of models--*--<spec> in
+// the Hugging Face cache ($HF_HUB_CACHE, $HF_HOME/hub, $XDG_CACHE_HOME/huggingface/hub,
+// ~/.cache/huggingface/hub); for a model id ORG/NAME, a snapshot of models--ORG--NAME there. Error
+// naming the places looked in when none is found.
 std::filesystem::path find_bert_directory(const std::string& spec);
 
 // The model name reported for a directory: NAME of a Hugging Face cache path

@@ -128,8 +128,18 @@ fs::path find_bert_directory(const std::string& spec) {
   if (spec.empty()) throw Error("text encoder 'bert:': expected bert:<directory> or bert:<model name>");
   std::error_code ec;
   if (fs::is_directory(spec, ec)) return fs::weakly_canonical(spec, ec);
-  std::vector<std::string> looked{"./" + spec};
-  if (spec.find('/') == std::string::npos && spec != "." && spec != "..") {
+  std::vector<std::string> looked{spec};
+  std::vector<fs::path> caches;  // Hugging Face hub caches
+  if (!env("HF_HUB_CACHE").empty()) caches.push_back(env("HF_HUB_CACHE"));
+  if (!env("HF_HOME").empty()) caches.push_back(fs::path(env("HF_HOME")) / "hub");
+  if (!env("XDG_CACHE_HOME").empty()) caches.push_back(fs::path(env("XDG_CACHE_HOME")) / "huggingface" / "hub");
+  if (!env("HOME").empty()) caches.push_back(fs::path(env("HOME")) / ".cache" / "huggingface" / "hub");
+  const size_t slash = spec.find('/');
+  const bool plain = slash == std::string::npos && spec != "." && spec != "..";
+  // "ORG/NAME", a Hugging Face model id: its cache entry models--ORG--NAME.
+  const bool hub_id = slash != std::string::npos && slash > 0 && spec.find('/', slash + 1) == std::string::npos &&
+                      slash + 1 < spec.size() && spec[0] != '.' && spec[0] != '~';
+  if (plain) {
     const std::string list = env("STICKGEN_TEXT_ENCODERS");
     for (size_t i = 0; i <= list.size();) {
       size_t j = list.find(':', i);
@@ -141,22 +151,23 @@ fs::path find_bert_directory(const std::string& spec) {
       }
       i = j + 1;
     }
-    std::vector<fs::path> caches;
-    if (!env("HF_HUB_CACHE").empty()) caches.push_back(env("HF_HUB_CACHE"));
-    if (!env("HF_HOME").empty()) caches.push_back(fs::path(env("HF_HOME")) / "hub");
-    if (!env("XDG_CACHE_HOME").empty()) caches.push_back(fs::path(env("XDG_CACHE_HOME")) / "huggingface" / "hub");
-    if (!env("HOME").empty()) caches.push_back(fs::path(env("HOME")) / ".cache" / "huggingface" / "hub");
+  }
+  if (plain || hub_id) {
+    const std::string suffix = "--" + (plain ? spec : spec.substr(slash + 1));
+    const std::string exact = hub_id ? "models--" + spec.substr(0, slash) + suffix : "";
     for (const fs::path& cache : caches) {
       std::vector<fs::path> repos;
       for (const auto& e : fs::directory_iterator(cache, ec)) {
         const std::string n = e.path().filename().string();
-        if (n.rfind("models--", 0) == 0 && n.size() > spec.size() + 2 && n.compare(n.size() - spec.size() - 2, std::string::npos, "--" + spec) == 0)
-          repos.push_back(e.path());
+        const bool match = hub_id ? n == exact
+                                  : n.rfind("models--", 0) == 0 && n.size() > suffix.size() + 8 &&
+                                        n.compare(n.size() - suffix.size(), std::string::npos, suffix) == 0;
+        if (match) repos.push_back(e.path());
       }
       std::sort(repos.begin(), repos.end());
       for (const fs::path& repo : repos)
         if (auto snap = hf_snapshot(repo)) return *snap;
-      looked.push_back(cache.string() + "/models--*--" + spec);
+      looked.push_back((cache / (hub_id ? exact : "models--*" + suffix)).string());
     }
   }
   std::string where;
