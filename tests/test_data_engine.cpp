@@ -182,6 +182,7 @@ TEST(Corpus, ResumesAfterAnInterruptedRunWithoutLosingOrDuplicatingClips) {
   for (const auto& e : fs::directory_iterator(t / "run.partial")) shards += e.path().filename().string().starts_with("shard-");
   EXPECT_GE(shards, 3);
   EXPECT_LT(shards, 7);
+  EXPECT_EQ(first.shards_done, shards);
   // A half-written shard spool, as a killed process leaves it.
   fs::create_directories(t / "run.partial" / "shard-00006.tmp-spool-999-0");
   // Different options do not mix with what is there.
@@ -517,7 +518,9 @@ TEST(Curate, StratifiedSftKeepsRareActionsWholeAndBoundsTheLargest) {
   // Rare actions (at most the quota) are kept whole (every clip here passes the SFT gate).
   for (const auto& [reason, n] : s.sft_rejections) EXPECT_EQ(reason, "sft:stratum_cap") << n;
   for (const auto& [a, n] : pool)
-    if (n <= s.sft_quota) EXPECT_EQ(sft[a], n) << a;
+    if (n <= s.sft_quota) {
+      EXPECT_EQ(sft[a], n) << a;
+    }
   EXPECT_LT(sft["walk"], pool["walk"]);
   // A size cap lowers the quota but keeps the bound.
   o.sft_size = 20;

@@ -38,7 +38,7 @@ struct CorpusOptions {
 struct CorpusSummary {
   int64_t clips = 0;          // written (base + augmented)
   int64_t base = 0, augmented = 0;
-  int64_t shards = 0, shards_reused = 0;
+  int64_t shards = 0, shards_reused = 0, shards_done = 0;  // total, found at start, existing at the end
   int64_t redraws = 0;        // scenes drawn again because the first did not pass
   std::map<std::string, int64_t> redraw_reasons;  // validation code or "description"
   int64_t augment_dropped = 0;                     // variants that failed validation

@@ -57,10 +57,8 @@ void run_synth(const SynthArgs& a) {
   std::string reasons;
   for (const auto& [k, v] : s.redraw_reasons) reasons += (reasons.empty() ? "" : ", ") + k + " " + std::to_string(v);
   if (!s.complete) {
-    std::printf("stopped after this run's shards: %lld of %lld shards exist in %s.partial; rerun the same command to "
-                "resume\n",
-                static_cast<long long>(s.shards_reused + (made + a.shard_size - 1) / std::max(1, a.shard_size)),
-                static_cast<long long>(s.shards), a.output.c_str());
+    std::printf("stopped: %lld of %lld shards exist in %s.partial; rerun the same command to resume\n",
+                static_cast<long long>(s.shards_done), static_cast<long long>(s.shards), a.output.c_str());
     return;
   }
   std::printf("synthesised %lld clips (%lld base, %lld augmented) into %s in %.1f s: %.1f base clips/s over %lld new "

@@ -240,11 +240,11 @@ CorpusSummary synthesize_corpus(const fs::path& out_dir, const CorpusOptions& o)
   s.augment_dropped = total.augment_dropped;
   s.synth_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (o.progress) o.progress(done.load(), o.clips);
-  for (int64_t k = 0; k < shards; ++k)
-    if (!fs::exists(partial / shard_name(k) / "clips.safetensors", ec)) {
-      s.seconds = s.synth_seconds;
-      return s;  // stopped early: resume later
-    }
+  for (int64_t k = 0; k < shards; ++k) s.shards_done += fs::exists(partial / shard_name(k) / "clips.safetensors", ec);
+  if (s.shards_done < shards) {
+    s.seconds = s.synth_seconds;
+    return s;  // stopped early: resume later
+  }
 
   // Merge the shards in order into DIR.
   const auto t1 = std::chrono::steady_clock::now();
