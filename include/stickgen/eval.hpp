@@ -73,6 +73,7 @@ struct MotionMeasures {
 
 constexpr double kFrozenSpeed = 0.05;      // body heights / s: slower than this in every joint = frozen
 constexpr double kContactHeight = 0.03;    // body heights: a foot this close to the floor is in contact
+constexpr double kAccelFloor = 0.5;        // body heights / s^2: smaller joint accelerations are not jitter (rounding)
 
 // Frames [begin, end) of one actor of a v1 clip (see evaluator_clip). Bone drift is measured
 // against the median length of each rigid segment in the span.
@@ -120,6 +121,7 @@ struct EvalOptions {
   float noise = 0.02f;           // generation noise (GenerateOptions::noise)
   int diversity_pairs = 200, multimodality_pairs = 10;
   bool progress = true;
+  std::filesystem::path samples_dir;  // when set: the first clip of every action and of the first 20 prompts as .motion
   std::function<void(const std::string&)> log;  // one-line notes (stderr by default)
 };
 

@@ -25,7 +25,7 @@ json read_json(const std::string& path, const char* flag) {
 
 struct EvalArgs {
   eval::EvalOptions o;
-  std::string model, data, evaluator, prompts, output = "eval", model_card, bench;
+  std::string model, data, evaluator, prompts, output = "eval", model_card, bench, samples;
   bool quiet = false;
 };
 
@@ -51,6 +51,7 @@ void add_eval(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--noise", a->o.noise, "Generation noise (as stickgen generate)")->capture_default_str();
   cmd->add_option("-j,--threads", a->o.threads, "Worker threads (0 = all cores)")->check(CLI::Range(0, 256));
+  cmd->add_option("--save-samples", a->samples, "Write the first generated clip of every action and of the first 20 prompts (.motion) here");
   cmd->add_option("--model-card", a->model_card, "Also write the model card here (needs --bench)");
   cmd->add_option("--bench", a->bench, "Benchmark JSON for the model card (bench/run_benchmarks.sh)")->check(CLI::ExistingFile);
   cmd->add_flag("-q,--quiet", a->quiet, "No progress bar or summary");
@@ -60,6 +61,7 @@ void add_eval(CLI::App& app) {
     a->o.data = a->data;
     a->o.evaluator = a->evaluator;
     a->o.prompts = a->prompts;
+    a->o.samples_dir = a->samples;
     a->o.progress = !a->quiet && Progress::stderr_is_interactive();
     if (a->quiet) a->o.log = [](const std::string&) {};
     const json result = eval::evaluate(a->o);

@@ -19,6 +19,7 @@
 #include "stickgen/eval.hpp"
 #include "stickgen/evaluator.hpp"
 #include "stickgen/generate.hpp"
+#include "stickgen/motion_file.hpp"
 #include "stickgen/motion_space.hpp"
 #include "stickgen/planner.hpp"
 #include "stickgen/progress.hpp"
@@ -232,6 +233,7 @@ json evaluate(const EvalOptions& o) {
     throw Error("--evaluator: " + evaluator_path.string() +
                 " not found (train one with: stickgen-train train-evaluator --data DATASET -o evaluator.safetensors)");
   const Evaluator ev = Evaluator::load(evaluator_path);
+  if (!o.samples_dir.empty()) fs::create_directories(o.samples_dir);
   const EvaluatorConfig& ec = ev.config();
   const auto encoder = text_encoder_for(model);
 
@@ -306,6 +308,7 @@ json evaluate(const EvalOptions& o) {
   struct SeqResult {
     double pose_sq = 0, pose_n = 0, pose_bh_sq = 0, pose_bh_n = 0;
     double vel_sq = 0, vel_n = 0, vel_bh_sq = 0, vel_bh_n = 0, acc_sq = 0, acc_n = 0, acc_bh_sq = 0, acc_bh_n = 0;
+    double copy_sq = 0, copy_bh_sq = 0;  // the "repeat the previous frame" baseline
     std::vector<std::pair<int, int>> action_hits;  // (label, predicted)
     int64_t frames = 0;
   };
@@ -336,12 +339,14 @@ json evaluate(const EvalOptions& o) {
     in.actions = {};
     const ForwardOutputs blind = model.forward(in);
     // Absolute poses (decoded at the true root) for body-height units.
-    std::vector<float> pred_abs(static_cast<size_t>(T) * D), true_abs(static_cast<size_t>(T) * D);
+    std::vector<float> pred_abs(static_cast<size_t>(T) * D), true_abs(static_cast<size_t>(T) * D),
+        copy_abs(static_cast<size_t>(T) * D);
     std::vector<float> heights;
     std::vector<Vec2> joints(sch.joint_count());
     for (int t = 0; t < T; ++t) {
       space.decode_pose(&fed.pose[static_cast<size_t>(t) * D], s.root_x[t + 1], &pred_abs[static_cast<size_t>(t) * D]);
       space.decode_pose(&s.motion[static_cast<size_t>(t + 1) * D], s.root_x[t + 1], &true_abs[static_cast<size_t>(t) * D]);
+      space.decode_pose(&s.motion[static_cast<size_t>(t) * D], s.root_x[t + 1], &copy_abs[static_cast<size_t>(t) * D]);
       segments_to_joints(sch, &true_abs[static_cast<size_t>(t) * D], joints.data());
       heights.push_back(body_height(sch, joints.data()));
     }
@@ -357,6 +362,11 @@ json evaluate(const EvalOptions& o) {
         r.pose_sq += (P(t, d) - Y(t, d)) * (P(t, d) - Y(t, d));
         const double e = (PA(t, d) - YA(t, d)) / H;
         r.pose_bh_sq += e * e;
+        // Baseline: the input frame itself (Y(t - 1) is frame t), placed at the target's root.
+        const double prev = s.motion[static_cast<size_t>(t) * D + d];
+        r.copy_sq += (prev - Y(t, d)) * (prev - Y(t, d));
+        const double ce = (copy_abs[static_cast<size_t>(t) * D + d] - YA(t, d)) / H;
+        r.copy_bh_sq += ce * ce;
         if (t >= 1) {
           const double dv = (P(t, d) - P(t - 1, d)) - (Y(t, d) - Y(t - 1, d));
           r.vel_sq += dv * dv;
@@ -443,6 +453,7 @@ json evaluate(const EvalOptions& o) {
     go.seed = mix(o.seed, static_cast<uint64_t>(action) * 100003ull + static_cast<uint64_t>(n));
     go.noise = o.noise;
     const Clip clip = generate_clip(model, req, go);
+    if (!o.samples_dir.empty() && n == 0) write_motion_file(o.samples_dir / ("action_" + name_of(action) + ".motion"), clip);
     const Clip v1 = evaluator_clip(clip, ec.fps);
     gen[k].scored = score_span(ev, v1, 0, std::min(warm, v1.frames - ec.min_frames), v1.frames, action);
     measure_generated(model, space, clip, req.text_embedding, gen[k].delivered, gen[k].raw);
@@ -468,6 +479,11 @@ json evaluate(const EvalOptions& o) {
     go.seed = mix(o.seed, 7000001ull + k);
     go.noise = o.noise;
     const Clip clip = generate_clip(model, req, go);
+    if (!o.samples_dir.empty() && k < 20) {
+      char name[32];
+      std::snprintf(name, sizeof name, "prompt_%03zu.motion", k);
+      write_motion_file(o.samples_dir / name, clip);
+    }
     const Clip v1 = evaluator_clip(clip, ec.fps);
     PromptResult& r = prompts[k];
     json segs = json::array();
@@ -526,6 +542,7 @@ json evaluate(const EvalOptions& o) {
     tf.vel_sq += r.vel_sq, tf.vel_n += r.vel_n, tf.vel_bh_sq += r.vel_bh_sq, tf.vel_bh_n += r.vel_bh_n;
     tf.acc_sq += r.acc_sq, tf.acc_n += r.acc_n, tf.acc_bh_sq += r.acc_bh_sq, tf.acc_bh_n += r.acc_bh_n;
     tf.frames += r.frames;
+    tf.copy_sq += r.copy_sq, tf.copy_bh_sq += r.copy_bh_sq;
     for (auto [label, pred] : r.action_hits) {
       Scored s;
       s.label = label, s.top1 = pred, s.ok1 = label == pred;
@@ -541,6 +558,8 @@ json evaluate(const EvalOptions& o) {
                     {"pose_mse", ratio(tf.pose_sq, tf.pose_n)},
                     {"pose_mse_body_heights", ratio(tf.pose_bh_sq, tf.pose_bh_n)},
                     {"pose_rmse_body_heights", std::sqrt(ratio(tf.pose_bh_sq, tf.pose_bh_n))},
+                    {"baseline_copy_pose_mse", ratio(tf.copy_sq, tf.pose_n)},
+                    {"baseline_copy_pose_mse_body_heights", ratio(tf.copy_bh_sq, tf.pose_bh_n)},
                     {"velocity_mse", ratio(tf.vel_sq, tf.vel_n)},
                     {"velocity_rmse_bh_per_s", std::sqrt(ratio(tf.vel_bh_sq, tf.vel_bh_n))},
                     {"acceleration_mse", ratio(tf.acc_sq, tf.acc_n)},
@@ -593,6 +612,10 @@ json evaluate(const EvalOptions& o) {
   if (!half_f[0].empty() && !half_f[1].empty())
     fid_halves = frechet_distance(balanced_feature_stats(half_f[0], half_l[0]), balanced_feature_stats(half_f[1], half_l[1]));
   const double fid = frechet_distance(gen_stats, real_stats);
+  double fid_mean_term = 0;
+  for (int k = 0; k < gen_stats.dim; ++k) fid_mean_term += (gen_stats.mean[k] - real_stats.mean[k]) * (gen_stats.mean[k] - real_stats.mean[k]);
+  double trace_gen = 0, trace_real = 0;
+  for (int k = 0; k < gen_stats.dim; ++k) trace_gen += gen_stats.cov[static_cast<size_t>(k) * gen_stats.dim + k], trace_real += real_stats.cov[static_cast<size_t>(k) * real_stats.dim + k];
   const double div_gen = diversity(gen_features, o.diversity_pairs, mix(o.seed, 1));
   const double div_real = diversity(real_features, o.diversity_pairs, mix(o.seed, 1));
   const double mm_gen = multimodality(gen_features, gen_labels, o.multimodality_pairs, mix(o.seed, 2));
@@ -616,6 +639,9 @@ json evaluate(const EvalOptions& o) {
                           {"top5", gen_tally.top5()},
                           {"fid", fid},
                           {"fid_real_halves", fid_halves},
+                          {"fid_mean_term", fid_mean_term},
+                          {"feature_trace", trace_gen},
+                          {"feature_trace_real", trace_real},
                           {"fid_real_half_sizes", {half_f[0].size(), half_f[1].size()}},
                           {"diversity", div_gen},
                           {"diversity_real", div_real},
@@ -657,7 +683,7 @@ json evaluate(const EvalOptions& o) {
       {"jitter_gap", std::fabs(gen_measures.jitter() - real_measures.jitter())},
       {"jerk_log_ratio", log_gap(gen_measures.jerk_mean(), real_measures.jerk_mean(), 1e-3)},
       {"foot_skating_gap", std::fabs(gen_measures.foot_skating() - real_measures.foot_skating())},
-      {"ground_gap", std::fabs(gen_measures.ground_error() - real_measures.ground_error())},
+      {"raw_ground_gap", std::fabs(gen_raw.ground_error() - real_raw.ground_error())},
       {"raw_bone_drift", gen_raw.bone_drift_mean()},
       {"raw_connectivity", gen_raw.connectivity_mean()},
       {"raw_ground_penetration", gen_raw.penetration_mean()}};

@@ -197,14 +197,18 @@ MotionMeasures measure_track(const Clip& c, int actor, int begin, int end) {
       }
     }
   }
+  // Accelerations in body heights / s^2; below kAccelFloor they are rounding, not motion.
+  const double floor2 = std::pow(kAccelFloor * H / (fps * fps), 2);
   for (int i = 1; i + 1 < n; ++i)
     for (int j = 0; j < J; ++j) {
       const Vec2 a = p(i + 1, j) - p(i, j) * 2.f + p(i - 1, j);
       const double e = static_cast<double>(a.x) * a.x + static_cast<double>(a.y) * a.y;
-      m.accel_energy += e;
+      if (e < floor2) continue;
+      const double scale = fps * fps / H;
+      m.accel_energy += e * scale * scale;
       if (i >= 2) {
         const Vec2 prev = p(i, j) - p(i - 1, j) * 2.f + p(i - 2, j);
-        if (a.x * prev.x + a.y * prev.y < 0.f) m.accel_flip_energy += e;
+        if (a.x * prev.x + a.y * prev.y < 0.f) m.accel_flip_energy += e * scale * scale;
       }
     }
   for (int i = 1; i + 2 < n; ++i)

@@ -48,6 +48,13 @@ std::vector<SuitePrompt> prompt_suite() {
   auto add = [&](std::string text, const char* category) {
     if (seen.insert(text).second) out.push_back({std::move(text), category});
   };
+  // Template-made sequences and scenes are kept only when the planner reads them as such (a few
+  // verb pairs merge into one clause, e.g. "pulls then falls down").
+  auto add_checked = [&](std::string text, const char* category, size_t min_segments, size_t min_actors) {
+    const Plan plan = plan_prompt(text);
+    if (plan.actors.size() >= min_actors && !plan.actors.empty() && plan.actors[0].timeline.size() >= min_segments)
+      add(std::move(text), category);
+  };
   // Every action in its canonical phrasing.
   for (int a = 0; a < kNumActions; ++a) add(canonical_prompt(a), "single");
   // Paraphrases: a lexicon synonym (or the canonical verb with a manner word), other subjects.
@@ -71,15 +78,15 @@ std::vector<SuitePrompt> prompt_suite() {
   for (size_t i = 0; i < 48; ++i) {
     const int a = solo[(i * 5) % solo.size()], b = solo[(i * 11 + 7) % solo.size()];
     if (a == b) continue;
-    add(std::string(kSubjects[i % 8]) + " " + std::string(action_phrase(a)) + " then " + std::string(action_phrase(b)),
-        "sequence");
+    add_checked(std::string(kSubjects[i % 8]) + " " + std::string(action_phrase(a)) + " then " + std::string(action_phrase(b)),
+                "sequence", 2, 1);
   }
   for (size_t i = 0; i < 20; ++i) {
     const int a = solo[(i * 13 + 1) % solo.size()], b = solo[(i * 7 + 20) % solo.size()], c = solo[(i * 3 + 40) % solo.size()];
     if (a == b || b == c || a == c) continue;
-    add(std::string(kSubjects[(i + 3) % 8]) + " " + std::string(action_phrase(a)) + ", then " + std::string(action_phrase(b)) +
-            ", then " + std::string(action_phrase(c)),
-        "sequence");
+    add_checked(std::string(kSubjects[(i + 3) % 8]) + " " + std::string(action_phrase(a)) + ", then " +
+                    std::string(action_phrase(b)) + ", then " + std::string(action_phrase(c)),
+                "sequence", 3, 1);
   }
   for (const char* p : {"a person walks then waves", "a man runs, jumps, then sits down", "a woman stands up and stretches",
                         "someone walks forward, turns around and walks back", "a boy sprints then falls down and gets up",
@@ -95,7 +102,7 @@ std::vector<SuitePrompt> prompt_suite() {
   for (size_t i = 0; i < 30; ++i) {
     const int a = solo[(i * 7 + 2) % solo.size()], b = solo[(i * 17 + 9) % solo.size()];
     if (a == b) continue;
-    add("a man " + std::string(action_phrase(a)) + " while a woman " + std::string(action_phrase(b)), "multi_actor");
+    add_checked("a man " + std::string(action_phrase(a)) + " while a woman " + std::string(action_phrase(b)), "multi_actor", 1, 2);
   }
   for (const char* p : {"three people dance", "two people talk", "a man waves and a woman waves back",
                         "two men fight then one falls down", "a boy kicks a ball while a girl claps",

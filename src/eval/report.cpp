@@ -76,9 +76,11 @@ std::string table(const std::vector<std::string>& header, const std::vector<std:
 // The rows shared by the report and the card: metric, model, real reference.
 std::vector<std::vector<std::string>> card_rows(const json& r) {
   return {
-      {"pose MSE, teacher-forced (normalised units)", fmt(num(r, "card.pose_mse"), 4), "0"},
+      {"pose MSE, teacher-forced (normalised units)", fmt(num(r, "card.pose_mse"), 4),
+       "repeat-last-frame baseline " + fmt(num(r, "card.baseline_copy_pose_mse"), 4)},
       {"pose MSE, teacher-forced (body heights²)", fmt(num(r, "card.pose_mse_body_heights"), 5),
-       "RMSE " + fmt(num(r, "card.pose_rmse_body_heights"), 4) + " BH"},
+       "baseline " + fmt(num(r, "card.baseline_copy_pose_mse_body_heights"), 5) + "; model RMSE " +
+           fmt(num(r, "card.pose_rmse_body_heights"), 4) + " BH"},
       {"velocity error, teacher-forced (RMSE, body heights/s)", fmt(num(r, "card.velocity_rmse_bh_per_s"), 3),
        "MSE " + fmt(num(r, "card.velocity_mse"), 5) + " normalised"},
       {"acceleration error, teacher-forced (RMSE, body heights/s²)", fmt(num(r, "card.acceleration_rmse_bh_per_s2"), 2),
@@ -221,7 +223,7 @@ std::vector<std::string> write_eval_report(const json& r, const fs::path& dir) {
   // Confusion matrix of generated clips, rows normalised.
   const json& conf = r["generation"]["confusion"];
   plot::Heatmap heat;
-  heat.title = "Generated clips: conditioned action (rows) -> evaluator's top-1 (columns), share of row";
+  heat.title = "Generated clips: conditioned action (rows) vs evaluator top-1";
   for (const auto& l : conf["labels"]) heat.row_labels.push_back(l.get<std::string>()), heat.col_labels.push_back(l.get<std::string>());
   heat.col_labels.push_back("other");
   for (const auto& row : conf["counts"]) {
