@@ -71,9 +71,11 @@ struct AdamW {
       params[i].addcdiv_(exp_avg[i], denom, -lr / bc1);
     }
   }
+  // Gradients go back to undefined (PyTorch's set_to_none): a parameter no micro-batch of the next
+  // step touches (e.g. the partner branch) is then skipped by update() exactly as it is on the
+  // first step after a resume, which keeps resumed runs bit-identical to uninterrupted ones.
   void zero_grad() {
-    for (auto& p : params)
-      if (p.grad().defined()) p.mutable_grad().zero_();
+    for (auto& p : params) p.mutable_grad().reset();
   }
 };
 
@@ -206,8 +208,11 @@ torch_model::ModelInputs inputs_of(const Batch& b, const Tensor& motion) {
 // ------------------------------------------------------------------ epoch plans
 
 // The micro-batches of one epoch: windows of sequences grouped so that every batch is homogeneous
-// in partner presence and action feeding, sorted by length inside buckets to limit padding, then
-// shuffled. Deterministic in (seed, epoch).
+// in partner presence and labelling, sorted by length inside buckets to limit padding, then
+// shuffled; each batch of labelled sequences gets action input unless it drew action dropout.
+// The batch count depends only on the group sizes, so every epoch has the same number of batches
+// (the micro-batch index -> batch mapping used for exact resume relies on it). Deterministic in
+// (seed, epoch).
 struct PlannedBatch {
   std::vector<Window> windows;
   std::vector<bool> feed;
@@ -218,22 +223,20 @@ std::vector<PlannedBatch> plan_epoch(const SequenceSet& set, const TrainConfig& 
   std::vector<int> order(set.sequences.size());
   std::iota(order.begin(), order.end(), 0);
   std::shuffle(order.begin(), order.end(), rng);
-  // four groups: partner x fed
-  std::vector<Window> groups[2][2];
-  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  std::vector<Window> groups[2][2];  // [has partner][fully labelled]
   for (int idx : order) {
     const Sequence& s = set.sequences[idx];
     Window w;
     w.seq = idx;
     w.length = std::min(s.frames, c.max_frames + 1);
     w.start = s.frames > w.length ? static_cast<int>(rng() % static_cast<uint64_t>(s.frames - w.length + 1)) : 0;
-    const bool fed = unit(rng) >= c.action_dropout && s.fully_labelled();
-    groups[s.partner.empty() ? 0 : 1][fed ? 1 : 0].push_back(w);
+    groups[s.partner.empty() ? 0 : 1][s.fully_labelled() ? 1 : 0].push_back(w);
   }
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
   std::vector<PlannedBatch> batches;
   for (auto& row : groups)
-    for (int fed = 0; fed < 2; ++fed) {
-      auto& g = row[fed];
+    for (int labelled = 0; labelled < 2; ++labelled) {
+      auto& g = row[labelled];
       const size_t bucket = static_cast<size_t>(c.batch_size) * 16;
       for (size_t i = 0; i < g.size(); i += bucket) {
         auto end = g.begin() + static_cast<std::ptrdiff_t>(std::min(g.size(), i + bucket));
@@ -243,7 +246,8 @@ std::vector<PlannedBatch> plan_epoch(const SequenceSet& set, const TrainConfig& 
       for (size_t i = 0; i < g.size(); i += c.batch_size) {
         PlannedBatch pb;
         for (size_t k = i; k < std::min(g.size(), i + c.batch_size); ++k) pb.windows.push_back(g[k]);
-        pb.feed.assign(pb.windows.size(), fed == 1);
+        const bool feed = labelled == 1 && unit(rng) >= c.action_dropout;
+        pb.feed.assign(pb.windows.size(), feed);
         batches.push_back(std::move(pb));
       }
     }
@@ -555,7 +559,13 @@ TrainResult train_loop(TrainConfig c, const fs::path& out_dir, torch_model::Stic
     for (int k = 0; k < c.grad_accum_steps; ++k) {
       const int64_t g = static_cast<int64_t>(step - 1) * c.grad_accum_steps + k;
       const uint64_t epoch = static_cast<uint64_t>(g / batches_per_epoch);
-      if (epoch != cached_epoch) epoch_batches = plan_epoch(train_set, c, epoch), cached_epoch = epoch;
+      if (epoch != cached_epoch) {
+        epoch_batches = plan_epoch(train_set, c, epoch);
+        cached_epoch = epoch;
+        if (static_cast<int64_t>(epoch_batches.size()) != batches_per_epoch)
+          throw Error("internal: epoch " + std::to_string(epoch) + " planned " + std::to_string(epoch_batches.size()) +
+                      " batches, expected " + std::to_string(batches_per_epoch));
+      }
       const PlannedBatch& pb = epoch_batches[static_cast<size_t>(g % batches_per_epoch)];
       torch::manual_seed(mix(c.seed, static_cast<uint64_t>(g)));
       Batch batch = make_batch(train_set, pb.windows, pb.feed, c.model.embedding_dim);
