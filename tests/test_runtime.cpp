@@ -391,14 +391,22 @@ TEST_F(Runtime, DecodeLoopDoesNotAllocate) {
   }
 }
 
+// Every kernel build (AVX-512, AVX2, portable SIMD, Eigen) on fp32 weights and on fp16 weights in
+// place, single tokens and blocks (B=1 decode-shaped and T*B=15 rows).
 TEST_F(Runtime, EveryKernelAgrees) {
-  const Model m = Model::load(small());
-  const Inputs in = make_inputs(m.config(), 5, 3, true, 12);
   const std::string chosen = runtime_kernel_name();
-  const auto want = heads_of(m.forward(in.view()));
-  for (const auto& k : runtime_available_kernels()) {
-    set_runtime_kernel(k);
-    expect_heads_near(heads_of(m.forward(in.view())), want, 2e-5f, "kernel " + k + " vs " + chosen);
+  for (const fs::path& file : {small(), small_f16()}) {
+    const Model m = Model::load(file);
+    for (int B : {1, 3}) {
+      const Inputs in = make_inputs(m.config(), 5, B, true, 12);
+      set_runtime_kernel(chosen);
+      const auto want = heads_of(m.forward(in.view()));
+      for (const auto& k : runtime_available_kernels()) {
+        set_runtime_kernel(k);
+        expect_heads_near(heads_of(m.forward(in.view())), want, 2e-5f,
+                          "kernel " + k + " vs " + chosen + ", " + file.filename().string() + " B=" + std::to_string(B));
+      }
+    }
   }
   set_runtime_kernel(chosen);
   EXPECT_THROW(set_runtime_kernel("no-such-kernel"), Error);

@@ -145,7 +145,7 @@ Clip generate_clip(const Model& model, const GenerationRequest& req, const Gener
   std::normal_distribution<float> gauss(0.f, 1.f);
   std::vector<float> motion(static_cast<size_t>(A) * D), partner(A > 1 ? static_cast<size_t>(A) * D : 0);
   std::vector<int64_t> actions(A);
-  std::vector<float> root_x(A), phys(kPhysicsDims);
+  std::vector<float> root_x(A), phys(kPhysicsDims), predicted(D);
   const int first_generated = req.context ? context_frames : 1;
   for (int t = 0; t + 1 < total; ++t) {
     for (int a = 0; a < A; ++a) root_x[a] = root_position(s, out.pose(t, a)).x;
@@ -173,7 +173,12 @@ Clip generate_clip(const Model& model, const GenerationRequest& req, const Gener
       space.decode_physics(&y.physics[static_cast<size_t>(a) * kPhysicsDims], phys.data());
       const float next_root_x = root_x[a] + phys[0] / req.fps;
       float* pose = out.pose(t + 1, a);
-      space.decode_pose(&y.pose[static_cast<size_t>(a) * D], next_root_x, pose);
+      const float* net = &y.pose[static_cast<size_t>(a) * D];
+      if (model.normalization().delta_output) {  // the head predicts the change from the fed frame
+        for (int k = 0; k < D; ++k) predicted[k] = motion[static_cast<size_t>(a) * D + k] + net[k];
+        net = predicted.data();
+      }
+      space.decode_pose(net, next_root_x, pose);
       reconcile_pose(s, pose, ref_lengths[a].data());
       keep_above_ground(pose, D);
     }

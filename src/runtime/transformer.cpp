@@ -236,8 +236,14 @@ void apply(const Linear& l, const float* x, int rows, float* y, int o0, int o1) 
 
 namespace {
 
-// y (rows, l.out) = x (rows, l.in) W^T + b, output columns split across the team.
+// y (rows, l.out) = x (rows, l.in) W^T + b, output columns split across the team; products too
+// small to repay a synchronisation (a decode step's embedding branches and heads) stay on the
+// calling thread.
 void linear_par(ThreadPool& pool, const float* x, int rows, const Linear& l, float* y) {
+  if (int64_t(rows) * l.out * l.in < (int64_t(1) << 16)) {
+    apply(l, x, rows, y, 0, l.out);
+    return;
+  }
   pool.run([&](int i, int n) {
     int o0, o1;
     split_range(l.out, i, n, 8, o0, o1);
@@ -300,38 +306,37 @@ void transformer(const Weights& w, const Config& c, RunState& s, ThreadPool& poo
 
     // attention: x += out_proj(attention(rope(q), rope(k), v)) of rmsnorm(x)
     rmsnorm(s.xb.data(), x, L.norm1, rows, d);
-    pool.run([&](int i, int team) {
-      int o0, o1;
-      split_range(d, i, team, 8, o0, o1);
-      apply(L.q, s.xb.data(), rows, s.q.data(), o0, o1);
-      apply(L.k, s.xb.data(), rows, s.k.data(), o0, o1);
-      apply(L.v, s.xb.data(), rows, s.v.data(), o0, o1);
-    });
     for (int t = 0; t < n; ++t) rope_angles(&s.cos[size_t(t) * hd], &s.sin[size_t(t) * hd], L.inv_freq, hd, start + t);
-    for (int r = 0; r < rows; ++r) {
-      const int t = r / B, b = r % B;
-      for (int h = 0; h < H; ++h) {
-        rope(&s.q[size_t(r) * d + h * hd], &s.cos[size_t(t) * hd], &s.sin[size_t(t) * hd], hd);
-        rope(&s.k[size_t(r) * d + h * hd], &s.cos[size_t(t) * hd], &s.sin[size_t(t) * hd], hd);
-      }
-      const size_t slot = (size_t(b) * P + size_t(start + t)) * d;
-      std::memcpy(key_cache + slot, &s.k[size_t(r) * d], sizeof(float) * size_t(d));
-      std::memcpy(value_cache + slot, &s.v[size_t(r) * d], sizeof(float) * size_t(d));
-    }
-    pool.run([&](int i, int team) {  // (batch item, head) pairs split across the team
-      int p0, p1;
-      split_range(B * H, i, team, 1, p0, p1);
-      float* att = s.att.data() + size_t(i) * P;
-      for (int pair = p0; pair < p1; ++pair) {
-        const int b = pair / H, h = pair % H;
-        const float* keys = key_cache + size_t(b) * P * d + h * hd;
-        const float* values = value_cache + size_t(b) * P * d + h * hd;
-        for (int t = 0; t < n; ++t) {
-          const int r = t * B + b, visible = causal ? start + t + 1 : start + n;
-          attend(&s.q[size_t(r) * d + h * hd], keys, values, size_t(d), visible, hd, scale, att,
-                 &s.xb2[size_t(r) * d + h * hd]);
+    // Heads are independent until out_proj, so each thread takes whole heads: their q, k, v
+    // columns, RoPE, the cache writes and the attention, with no synchronisation in between.
+    pool.run([&](int i, int team) {
+      int h0, h1;
+      split_range(H, i, team, 1, h0, h1);
+      const int c0 = h0 * hd, c1 = h1 * hd;
+      apply(L.q, s.xb.data(), rows, s.q.data(), c0, c1);
+      apply(L.k, s.xb.data(), rows, s.k.data(), c0, c1);
+      apply(L.v, s.xb.data(), rows, s.v.data(), c0, c1);
+      for (int r = 0; r < rows; ++r) {
+        const int t = r / B, b = r % B;
+        for (int h = h0; h < h1; ++h) {
+          rope(&s.q[size_t(r) * d + h * hd], &s.cos[size_t(t) * hd], &s.sin[size_t(t) * hd], hd);
+          rope(&s.k[size_t(r) * d + h * hd], &s.cos[size_t(t) * hd], &s.sin[size_t(t) * hd], hd);
         }
+        const size_t slot = (size_t(b) * P + size_t(start + t)) * d + size_t(c0);
+        std::memcpy(key_cache + slot, &s.k[size_t(r) * d + c0], sizeof(float) * size_t(c1 - c0));
+        std::memcpy(value_cache + slot, &s.v[size_t(r) * d + c0], sizeof(float) * size_t(c1 - c0));
       }
+      float* att = s.att.data() + size_t(i) * P;
+      for (int b = 0; b < B; ++b)
+        for (int h = h0; h < h1; ++h) {
+          const float* keys = key_cache + size_t(b) * P * d + h * hd;
+          const float* values = value_cache + size_t(b) * P * d + h * hd;
+          for (int t = 0; t < n; ++t) {
+            const int r = t * B + b, visible = causal ? start + t + 1 : start + n;
+            attend(&s.q[size_t(r) * d + h * hd], keys, values, size_t(d), visible, hd, scale, att,
+                   &s.xb2[size_t(r) * d + h * hd]);
+          }
+        }
     });
     linear_par(pool, s.xb2.data(), rows, L.o, s.xb.data());
     add_inplace(x, s.xb.data(), rows * d);
