@@ -111,6 +111,7 @@ std::string MotionNormalization::to_json() const {
   json j{{"mean", mean}, {"std", std}};
   if (!physics_mean.empty()) j["physics_mean"] = physics_mean, j["physics_std"] = physics_std;
   if (root_relative_x) j["root_relative_x"] = true;
+  if (delta_output) j["delta_output"] = true;
   return j.dump();
 }
 
@@ -125,6 +126,7 @@ MotionNormalization MotionNormalization::from_json(const std::string& text) {
       n.physics_std = j.at("physics_std").get<std::vector<float>>();
     }
     n.root_relative_x = j.value("root_relative_x", false);
+    n.delta_output = j.value("delta_output", false);
   } catch (const json::exception& e) {
     throw Error(std::string("model normalization: expected {\"mean\": [...], \"std\": [...]} (") + e.what() + ")");
   }

@@ -104,6 +104,7 @@ const std::map<std::string, Setter>& setters() {
     s("data.text_encoder", &TrainConfig::text_encoder);
     s("data.checkpoint_dir", &TrainConfig::output_dir);
     t["data.root_relative_x"] = [](TrainConfig& c, const std::string& v) { c.root_relative_x = to_bool("data.root_relative_x", v); };
+    t["training.delta_output"] = [](TrainConfig& c, const std::string& v) { c.delta_output = to_bool("training.delta_output", v); };
     return t;
   }();
   return table;
@@ -201,7 +202,8 @@ std::string TrainConfig::to_json() const {
                    {"input_noise", input_noise}, {"scheduled_sampling", scheduled_sampling},
                    {"scheduled_sampling_start", scheduled_sampling_start}, {"action_dropout", action_dropout},
                    {"val_every", val_every}, {"val_sequences", val_sequences},
-                   {"rollout_sequences", rollout_sequences}, {"save_every", save_every}, {"log_every", log_every}};
+                   {"rollout_sequences", rollout_sequences}, {"save_every", save_every}, {"log_every", log_every},
+                   {"delta_output", delta_output}};
   j["optimization"] = {{"optimizer", "AdamW"}, {"weight_decay", weight_decay}, {"betas", {beta1, beta2}}, {"eps", eps}};
   j["loss_weights"] = {{"pose", w_pose}, {"temporal", w_temporal}, {"action", w_action}, {"physics", w_physics}};
   j["data"] = {{"train_data", train_data}, {"train_split", train_split}, {"val_split", val_split},

@@ -52,6 +52,7 @@ struct TrainConfig {
   std::string text_encoder = "hashed-v1";  // or "dataset": use the dataset's stored embeddings
   std::string output_dir = "runs/train";    // data.checkpoint_dir
   bool root_relative_x = true;
+  bool delta_output = true;  // the pose head predicts next - input (recorded in the model file)
 
   // Parses a YAML file into this config (keys not present keep their values). Unknown keys in the
   // sections we read are errors naming them, so a typo never silently trains something else.

@@ -169,7 +169,16 @@ struct LossParts {
   int64_t action_count = 0;
 };
 
-LossParts compute_loss(const torch_model::ModelOutputs& out, const Batch& batch, const TrainConfig& c) {
+// The predicted next frames in the normalised space: the pose head's output, plus the input frames
+// when the model predicts changes (delta_output).
+Tensor predicted_pose(const torch_model::ModelOutputs& out, const Tensor& motion_in, bool delta) {
+  return delta ? out.pose + motion_in : out.pose;
+}
+
+LossParts compute_loss(const torch_model::ModelOutputs& raw, const Tensor& motion_in, const Batch& batch,
+                       const TrainConfig& c, bool delta) {
+  torch_model::ModelOutputs out = raw;
+  out.pose = predicted_pose(raw, motion_in, delta);
   LossParts l;
   const Tensor& valid = batch.valid;  // [T, B]
   const Tensor denom = valid.sum().clamp_min(1.0);
@@ -298,10 +307,10 @@ ValStats validate_model(torch_model::StickFigureTransformer& model, const Sequen
     for (auto& w : ws) all_labelled = all_labelled && set->sequences[w.seq].fully_labelled();
     Batch fed = make_batch(*set, ws, std::vector<bool>(ws.size(), all_labelled), c.model.embedding_dim);
     auto out = model->forward(inputs_of(fed, fed.motion_in));
-    auto parts = compute_loss(out, fed, c);
+    auto parts = compute_loss(out, fed.motion_in, fed, c, space.normalization().delta_output);
     Batch blind = make_batch(*set, ws, std::vector<bool>(ws.size(), false), c.model.embedding_dim);
     auto out2 = model->forward(inputs_of(blind, blind.motion_in));
-    auto blind_parts = compute_loss(out2, blind, c);
+    auto blind_parts = compute_loss(out2, blind.motion_in, blind, c, space.normalization().delta_output);
     auto pred = out2.action_logits.argmax(-1);
     auto mask = blind.target_action >= 0;
     correct += (pred.eq(blind.target_action).logical_and(mask)).sum().item<int64_t>();
@@ -341,7 +350,7 @@ ValStats validate_model(torch_model::StickFigureTransformer& model, const Sequen
       if (!s.partner.empty())
         in.partner = torch::from_blob(const_cast<float*>(&s.partner[static_cast<size_t>(t) * D]), {1, D}, torch::kFloat);
       auto out = model->step(cache, in);
-      Tensor next = out.pose.contiguous();
+      Tensor next = predicted_pose(out, frame, space.normalization().delta_output).contiguous();
       // movement between consecutive frames in absolute units (root-relative, so travel excluded)
       space.decode_pose(frame.data_ptr<float>(), 0.f, a.data());
       space.decode_pose(next.data_ptr<float>(), 0.f, b.data());
@@ -573,7 +582,7 @@ TrainResult train_loop(TrainConfig c, const fs::path& out_dir, torch_model::Stic
       if (ss_prob > 0 && motion.size(0) > 1) {
         torch::NoGradGuard guard;
         model->eval();
-        auto pred = model->forward(inputs_of(batch, motion)).pose;  // pred[t] estimates frame t+1
+        auto pred = predicted_pose(model->forward(inputs_of(batch, motion)), motion, norm.delta_output);  // pred[t] ~ frame t+1
         model->train();
         const int64_t T = motion.size(0);
         auto replace = (torch::rand({T - 1, motion.size(1), 1}) < ss_prob).to(torch::kFloat);
@@ -587,7 +596,7 @@ TrainResult train_loop(TrainConfig c, const fs::path& out_dir, torch_model::Stic
           batch.partner_in = batch.partner_in + torch::randn(batch.partner_in.sizes()) * c.input_noise;
       }
       auto out = model->forward(inputs_of(batch, motion));
-      LossParts parts = compute_loss(out, batch, c);
+      LossParts parts = compute_loss(out, motion, batch, c, norm.delta_output);
       (parts.total / static_cast<double>(c.grad_accum_steps)).backward();
       loss_acc += parts.total.item<double>();
       pose_acc += parts.pose.item<double>();
@@ -670,6 +679,7 @@ TrainResult run_training(TrainConfig c, int stop_at_step) {
     for (auto& cl : clips) ptrs.push_back(&cl);
     if (ptrs.empty()) throw Error(c.train_data + ": no clips in split '" + c.train_split + "'");
     norm = MotionSpace::fit(ptrs, format, c.root_relative_x);
+    norm.delta_output = c.delta_output;
   }
   write_file_atomic(out_dir / "config.json", json::parse(c.to_json()).dump(2) + "\n");
   return train_loop(c, out_dir, model, norm, RunState{}, nullptr, stop_at_step);
