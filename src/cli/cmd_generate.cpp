@@ -1,13 +1,19 @@
 // stickgen generate "<prompt>": prompt -> plan (planner) -> clip (engine) -> file (renderer or .motion).
-// --engine procedural runs the procedural engine. --engine model (the default) needs a trained model,
-// which does not exist yet: it fails with one line instead of silently switching engines.
+// --engine model (the default) runs the trained network (runtime/, KV-cached decoding); --engine
+// procedural runs the procedural engine. A missing model is an error, never a silent switch of engine.
 #include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
 
+#include <unistd.h>
+
+#include <filesystem>
+
 #include "cli/command.hpp"
 #include "stickgen/common.hpp"
+#include "stickgen/generate.hpp"
+#include "stickgen/motion_file.hpp"
 #include "stickgen/planner.hpp"
 #include "stickgen/progress.hpp"
 #include "stickgen/render.hpp"
@@ -22,8 +28,11 @@ struct GenerateArgs {
   std::string engine = "model";
   float seconds = 10.f;
   uint64_t seed = 0;
-  std::string format = "v3";
+  std::string format;  // "" = the engine's own (the model's skeleton; v3 for procedural)
   float fps = 25.f;
+  std::string model, actions, continue_from;
+  float noise = 0.02f;
+  int threads = 1;
   std::string size = "640x480", style = "normal", camera = "auto";
   int max_actors = 3;
   bool quiet = false;
@@ -65,6 +74,64 @@ RenderOptions render_options(const GenerateArgs& a, const Plan& plan) {
   return o;
 }
 
+// The shipped model: $STICKGEN_MODEL, else models/ next to the build tree or the source tree.
+constexpr const char* kDefaultModel = "models/stickgen-small-sft.safetensors";
+
+std::string default_model_path() {
+  namespace fs = std::filesystem;
+  if (const char* env = std::getenv("STICKGEN_MODEL"); env && *env) return env;
+  std::vector<fs::path> candidates;
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    candidates.push_back(exe.parent_path().parent_path() / kDefaultModel);
+    candidates.push_back(exe.parent_path().parent_path() / "share/stickgen" / kDefaultModel);
+  }
+  candidates.push_back(fs::path(STICKGEN_SOURCE_DIR) / kDefaultModel);
+  for (const auto& c : candidates)
+    if (fs::exists(c)) return c.string();
+  return "";
+}
+
+Clip run_model(const GenerateArgs& a, const Plan& plan, std::string& engine_note) {
+  const std::string path = a.model.empty() ? default_model_path() : a.model;
+  if (path.empty())
+    throw Error("generate: no trained model found (looked for " + std::string(kDefaultModel) +
+                " and $STICKGEN_MODEL); pass --model FILE or use --engine procedural");
+  Model model = Model::load(path);
+  const auto model_format = format_from_dims(model.config().input_dim);
+  if (!a.format.empty() && model_format && *parse_format(a.format) != *model_format)
+    throw Error("--format: the model generates " + std::string(format_name(*model_format)) + " poses, not " + a.format);
+  auto encoder = text_encoder_for(model);
+  GenerationRequest req = request_from_plan(plan, *encoder, a.fps);
+  std::optional<Clip> context;
+  if (!a.continue_from.empty()) {
+    context = read_motion_file(a.continue_from);
+    if (context->fps != a.fps) context = resample(*context, a.fps);
+    if (context->actors != req.actors()) {
+      // the prompt's actors follow the clip's: keep the clip's actor count
+      const int want = context->actors;
+      while (req.actors() < want) {
+        req.actions.push_back(req.actions.back());
+        req.start_x.push_back(0.f);
+        req.facing.push_back(1);
+      }
+      req.actions.resize(want);
+      req.start_x.resize(want);
+      req.facing.resize(want);
+    }
+    req.context = &*context;
+  }
+  GenerateOptions go;
+  go.seed = a.seed;
+  go.noise = a.noise;
+  go.threads = a.threads;
+  Clip clip = generate_clip(model, req, go);
+  clip.description = plan.prompt;
+  engine_note = "model " + std::filesystem::path(path).filename().string();
+  return clip;
+}
+
 void add_generate(CLI::App& app) {
   auto args = std::make_shared<GenerateArgs>();
   auto* cmd = app.add_subcommand("generate", "Generate an animation from a prompt");
@@ -80,23 +147,35 @@ void add_generate(CLI::App& app) {
   cmd->add_option("--size", args->size, "Frame size WxH (pixels)");
   cmd->add_option("--style", args->style, "normal | sketch | ink | neon");
   cmd->add_option("--camera", args->camera, "auto | static | follow | clip");
+  cmd->add_option("--model", args->model, "Model file (default: $STICKGEN_MODEL or the shipped " + std::string(kDefaultModel) + ")");
+  cmd->add_option("--actions", args->actions, "Explicit timeline, e.g. \"walk:0-4,wave:4-10\" ('|' separates actors)");
+  cmd->add_option("--continue-from", args->continue_from, "Continue this .motion clip (model engine)");
+  cmd->add_option("--noise", args->noise, "Model engine: noise on fed-back frames (different takes per --seed)")
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--threads", args->threads, "Model engine: compute threads")->check(CLI::Range(1, 64));
   cmd->add_flag("-q,--quiet", args->quiet, "No progress or summary");
   cmd->callback([args] {
-    if (args->engine == "model")
-      throw Error("generate: no trained model is available yet (--engine model); use --engine procedural");
     if (!output_format_for(args->output))
       throw Error("-o: unsupported extension for '" + args->output + "' (expected " + std::string(output_extensions()) + ")");
     PlannerOptions po;
     po.duration = args->seconds;
     po.max_actors = args->max_actors;
     po.seed = args->seed;
-    const Plan plan = plan_prompt(args->prompt, po);
+    Plan plan = plan_prompt(args->prompt, po);
     for (const auto& w : plan.warnings) std::fprintf(stderr, "stickgen: warning: %s\n", w.c_str());
-    SynthOptions so;
-    so.seed = args->seed;
-    so.fps = args->fps;
-    so.format = *parse_format(args->format);
-    const Clip clip = synthesize(plan, so);
+    if (!args->actions.empty()) apply_action_spec(plan, args->actions);
+    std::string engine_note = "procedural engine";
+    Clip clip;
+    if (args->engine == "model") {
+      clip = run_model(*args, plan, engine_note);
+    } else {
+      if (!args->continue_from.empty()) throw Error("--continue-from: only the model engine continues a clip");
+      SynthOptions so;
+      so.seed = args->seed;
+      so.fps = args->fps;
+      so.format = *parse_format(args->format.empty() ? "v3" : args->format);
+      clip = synthesize(plan, so);
+    }
     RenderOptions ro = render_options(*args, plan);
     std::optional<Progress> progress;
     if (!args->quiet) {
@@ -111,8 +190,8 @@ void add_generate(CLI::App& app) {
         timeline += (a ? "; " : "") + plan.actors[a].name + ":";
         for (const auto& s : plan.actors[a].timeline) timeline += " " + std::string(action_name(s.action));
       }
-      std::fprintf(stderr, "stickgen: wrote %s (%d frames, %d actor%s, procedural engine; %s)\n", args->output.c_str(),
-                   clip.frames, clip.actors, clip.actors == 1 ? "" : "s", timeline.c_str());
+      std::fprintf(stderr, "stickgen: wrote %s (%d frames, %d actor%s, %s; %s)\n", args->output.c_str(), clip.frames,
+                   clip.actors, clip.actors == 1 ? "" : "s", engine_note.c_str(), timeline.c_str());
     }
   });
 }
