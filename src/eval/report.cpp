@@ -99,8 +99,9 @@ std::vector<std::vector<std::string>> generation_rows(const json& r) {
       {"evaluator top-5 accuracy of generated clips", pct(num(r, "generation.top5")), "real " + pct(num(r, "real.top5"))},
       {"FID (generated vs real test)", fmt(num(r, "generation.fid"), 2),
        "noise floor (two halves of real test) " + fmt(num(r, "generation.fid_real_halves"), 2)},
-      {"diversity", fmt(num(r, "generation.diversity"), 3), "real " + fmt(num(r, "generation.diversity_real"), 3)},
-      {"multimodality", fmt(num(r, "generation.multimodality"), 3), "real " + fmt(num(r, "generation.multimodality_real"), 3)},
+      {"diversity (descriptive)", fmt(num(r, "generation.diversity"), 3), "real " + fmt(num(r, "generation.diversity_real"), 3)},
+      {"multimodality (descriptive)", fmt(num(r, "generation.multimodality"), 3),
+       "real " + fmt(num(r, "generation.multimodality_real"), 3)},
       {"text fidelity: evaluator top-1 per planned segment", pct(num(r, "text.top1")),
        count(num(r, "text.segments")) + " segments, " + count(num(r, "text.prompts")) + " prompts"},
   };
@@ -300,7 +301,7 @@ std::string model_card_markdown(const json& e, const json& b) {
      << count(num(e, "data.test_windows")) << " two-second windows over " << count(num(e, "data.test_actions"))
      << " actions. Seed " << count(num(e, "options.seed")) << ".\n\n";
 
-  md << "## The card's metrics (were \"TBD\" in the reference card)\n\n" << table({"metric", "value", "reference"}, card_rows(e)) << "\n";
+  md << "## The card's metrics (the reference card published none of them)\n\n" << table({"metric", "value", "reference"}, card_rows(e)) << "\n";
   md << "Teacher forcing: the true previous frames and (for pose/temporal) the true next-frame action are fed; the action "
         "head is scored with **no** action input, so the answer is never given at the scored position.\n\n";
 

@@ -328,7 +328,6 @@ EvaluatorTrainResult train_evaluator(const EvaluatorTrainOptions& o) {
             {"test_top1", r.test_top1},
             {"test_top5", r.test_top5},
             {"test_balanced", r.test_balanced},
-            {"train_seconds", r.seconds},
             {"threads", torch::get_num_threads()}};
   save_evaluator(net, mean, sd, o.output, {{evaluator_meta::kTrain, meta.dump()}});
   return r;
