@@ -1,5 +1,7 @@
 #include "torch/train/trainer.hpp"
 
+#include <dlfcn.h>
+
 #include <csignal>
 #include <cmath>
 #include <cstdlib>
@@ -515,9 +517,13 @@ TrainResult train_loop(TrainConfig c, const fs::path& out_dir, torch_model::Stic
 
   RunLog log;
   log.open(out_dir / "log.jsonl", state.step);
-  std::fprintf(stderr, "stickgen-train: %s on %zu sequences (%zu validation), %lld micro-batches/epoch, %d steps, %d threads\n",
+  using GetThreads = int (*)();
+  auto* blas_threads = reinterpret_cast<GetThreads>(::dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  std::fprintf(stderr,
+               "stickgen-train: %s on %zu sequences (%zu validation), %lld micro-batches/epoch, %d steps, "
+               "%d BLAS thread(s)\n",
                c.stage.c_str(), train_set.sequences.size(), val_set.sequences.size(),
-               static_cast<long long>(batches_per_epoch), total_steps, torch::get_num_threads());
+               static_cast<long long>(batches_per_epoch), total_steps, blas_threads ? blas_threads() : 1);
 
   model->train();
   Progress progress(c.stage, total_steps, "steps");
