@@ -131,8 +131,10 @@ class Decoder {
   std::unique_ptr<State> s_;
 };
 
-// Which matrix kernel the runtime uses: "avx512", "avx2", "generic" (portable SIMD) or "eigen",
-// chosen by CPU at first use; STICKGEN_KERNEL=<name> overrides it (for benchmarks and tests).
+// Which build of the matrix and attention kernels the runtime uses: "auto" (the measured-fastest
+// of each, the default where AVX2 exists), "avx512", "avx2", "generic" (portable SIMD, the default
+// elsewhere) or "eigen" (Eigen 3.4's own products). Chosen at first use; STICKGEN_KERNEL=<name>
+// overrides it (for benchmarks and tests). fp16 weights in place always use an F16C kernel.
 std::string runtime_kernel_name();
 std::vector<std::string> runtime_available_kernels();
 void set_runtime_kernel(const std::string& name);  // Error when not available on this CPU
