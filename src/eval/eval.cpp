@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -67,21 +68,24 @@ void parallel_for(size_t n, int threads, Fn&& fn) {
 
 class SharedProgress {
  public:
-  SharedProgress(int64_t total, bool enabled) : bar_("eval", total, "items", false), enabled_(enabled) {}
+  SharedProgress(int64_t total, bool enabled) {
+    if (enabled) bar_.emplace("eval", total, "items");
+  }
   void phase(const std::string& name) {
     std::lock_guard<std::mutex> lock(m_);
-    bar_.set_status(name);
+    if (bar_) bar_->set_status(name);
   }
   void tick() {
     std::lock_guard<std::mutex> lock(m_);
-    if (enabled_) bar_.advance();
+    if (bar_) bar_->advance();
   }
-  void finish() { bar_.finish(); }
+  void finish() {
+    if (bar_) bar_->finish();
+  }
 
  private:
   std::mutex m_;
-  Progress bar_;
-  bool enabled_;
+  std::optional<Progress> bar_;
 };
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
