@@ -43,9 +43,9 @@ struct EvaluatorTrainOptions {
   std::string data;                 // dataset directory (splits train / val / test)
   std::filesystem::path output;     // evaluator.safetensors
   EvaluatorConfig config = EvaluatorConfig::defaults();
-  int epochs = 15;
+  int epochs = 25;
   int batch_size = 64;
-  int max_windows_per_epoch = 12000;  // a random subset of the epoch's windows when there are more
+  int max_windows_per_epoch = 16000;  // a random subset of the epoch's windows when there are more
   double learning_rate = 2e-3;
   double weight_decay = 1e-2;
   double dropout = 0.2;
