@@ -124,35 +124,104 @@ SG_INLINE void linear_simd(const float* x, int n, int in, const float* w, const 
     }
 }
 
-// One query against n cached positions of one head (see attend() in kernels.hpp).
+typedef int32_t i4 __attribute__((vector_size(16)));
+typedef int32_t i8 __attribute__((vector_size(32)));
+typedef int32_t i16 __attribute__((vector_size(64)));
+template <class V> struct int_vec;
+template <> struct int_vec<v4> { using type = i4; };
+template <> struct int_vec<v8> { using type = i8; };
+template <> struct int_vec<v16> { using type = i16; };
+
+// exp(x) for x <= 0 (softmax after subtracting the max): x = k ln2 + r, |r| <= ln2/2, exp(r) by
+// the Cephes expf polynomial, 2^k built in the exponent bits. Within ~2 ulp of expf; inputs below
+// -87 (whose exp underflows towards 0) are clamped to exp(-87) ~ 2e-38.
+template <class V>
+SG_INLINE V exp_nonpositive(V x) {
+  using I = typename int_vec<V>::type;
+  x = x < -87.0f ? V{} - 87.0f : x;
+  const I k = __builtin_convertvector(x * 1.44269504088896341f - 0.5f, I);  // round to nearest (x <= 0)
+  const V kf = __builtin_convertvector(k, V);
+  const V r = x - kf * 0.693359375f + kf * 2.12194440e-4f;
+  V p = 1.9875691500e-4f * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  V scale;
+  const I bits = (k + 127) << 23;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return p * scale;
+}
+
+// softmax of att[0..n) in place: vector max, exp and sum; the tail in scalar code.
+template <class V>
+SG_INLINE void softmax_simd(float* att, int n) {
+  constexpr int N = sizeof(V) / sizeof(float);
+  const int nv = n / N * N;
+  float max = att[0];
+  for (int p = 1; p < n; ++p) max = att[p] > max ? att[p] : max;
+  V sum_v = {};
+  for (int p = 0; p < nv; p += N) {
+    const V e = exp_nonpositive<V>(load<V>(att + p) - max);
+    std::memcpy(att + p, &e, sizeof e);
+    sum_v += e;
+  }
+  float sum = hsum(sum_v);
+  for (int p = nv; p < n; ++p) sum += (att[p] = std::exp(att[p] - max));
+  const float inv = 1.0f / sum;
+  for (int p = 0; p < n; ++p) att[p] *= inv;
+}
+
+// One query against n cached positions of one head (see attend() in kernels.hpp), the head
+// held in C vectors: q stays in registers for the scores, and each value row is read once into C
+// accumulators. The cache rows are strided (all heads of a position are adjacent), so the next
+// rows are prefetched a few positions ahead.
+template <class V, int C>
+SG_INLINE void attend_chunks(const float* q, const float* keys, const float* values, size_t stride, int n,
+                             float scale, float* att, float* out) {
+  constexpr int N = sizeof(V) / sizeof(float);
+  constexpr int kRowsAhead = 4;
+  V qv[C];
+  for (int c = 0; c < C; ++c) qv[c] = load<V>(q + c * N);
+  for (int p = 0; p < n; ++p) {
+    const float* k = keys + size_t(p) * stride;
+    prefetch_ahead(k, stride * kRowsAhead / kAhead);
+    V acc = qv[0] * load<V>(k);
+    for (int c = 1; c < C; ++c) acc += qv[c] * load<V>(k + c * N);
+    att[p] = hsum(acc) * scale;
+  }
+  softmax_simd<V>(att, n);
+  V acc[C] = {};
+  for (int p = 0; p < n; ++p) {
+    const float* v = values + size_t(p) * stride;
+    prefetch_ahead(v, stride * kRowsAhead / kAhead);
+    for (int c = 0; c < C; ++c) acc[c] += att[p] * load<V>(v + c * N);
+  }
+  std::memcpy(out, acc, sizeof acc);
+}
+
 template <class V>
 SG_INLINE void attend_simd(const float* q, const float* keys, const float* values, size_t stride, int n, int hd,
                            float scale, float* att, float* out) {
   constexpr int N = sizeof(V) / sizeof(float);
-  if (hd % N != 0) {  // head too narrow for this vector width: plain loops
-    for (int p = 0; p < n; ++p) {
-      float dot = 0.f;
-      for (int j = 0; j < hd; ++j) dot += q[j] * keys[size_t(p) * stride + j];
-      att[p] = dot * scale;
-    }
-    softmax(att, n);
-    for (int j = 0; j < hd; ++j) out[j] = 0.f;
-    for (int p = 0; p < n; ++p)
-      for (int j = 0; j < hd; ++j) out[j] += att[p] * values[size_t(p) * stride + j];
-    return;
+  switch (hd == N ? 1 : hd == 2 * N ? 2 : hd == 4 * N ? 4 : hd == 8 * N ? 8 : 0) {
+    case 1: return attend_chunks<V, 1>(q, keys, values, stride, n, scale, att, out);
+    case 2: return attend_chunks<V, 2>(q, keys, values, stride, n, scale, att, out);
+    case 4: return attend_chunks<V, 4>(q, keys, values, stride, n, scale, att, out);
+    case 8: return attend_chunks<V, 8>(q, keys, values, stride, n, scale, att, out);
+    default: break;
   }
+  // any other head width: plain loops
   for (int p = 0; p < n; ++p) {
-    const float* k = keys + size_t(p) * stride;
-    V acc = load<V>(q) * load<V>(k);
-    for (int j = N; j < hd; j += N) acc += load<V>(q + j) * load<V>(k + j);
-    att[p] = hsum(acc) * scale;
+    float dot = 0.f;
+    for (int j = 0; j < hd; ++j) dot += q[j] * keys[size_t(p) * stride + j];
+    att[p] = dot * scale;
   }
   softmax(att, n);
-  for (int j = 0; j < hd; j += N) {
-    V acc = {};
-    for (int p = 0; p < n; ++p) acc += att[p] * load<V>(values + size_t(p) * stride + j);
-    std::memcpy(out + j, &acc, sizeof acc);
-  }
+  for (int j = 0; j < hd; ++j) out[j] = 0.f;
+  for (int p = 0; p < n; ++p)
+    for (int j = 0; j < hd; ++j) out[j] += att[p] * values[size_t(p) * stride + j];
 }
 
 __attribute__((target("avx512f,avx512vl,avx2,fma"))) void attend_avx512(const float* q, const float* k, const float* v,
