@@ -7,7 +7,9 @@
 #include <cstdlib>
 #include <set>
 
+#include "stickgen/curate.hpp"
 #include "stickgen/planner.hpp"
+#include "stickgen/scene.hpp"
 #include "stickgen/synth.hpp"
 #include "test_util.hpp"
 
@@ -330,7 +332,7 @@ TEST(Synth, GenerateCommandUsesTheProceduralEngine) {
   EXPECT_TRUE(std::filesystem::exists(out));
   r = test::run_stickgen("generate \"a man waves\" -o " + test::shell_quote((dir / "x.gif").string()));
   EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.output.find("no trained model is available yet"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("no trained model"), std::string::npos) << r.output;  // the model engine's one-line error
   EXPECT_FALSE(std::filesystem::exists(dir / "x.gif"));
 }
 
@@ -360,6 +362,226 @@ TEST(Synth, PlannerPromptsSynthesizeCleanly) {
       const SynthCheck chk = check_synth_clip(c);
       EXPECT_TRUE(chk.ok()) << "'" << prompt << "' seed " << seed << ": " << (chk.failures.empty() ? "" : chk.failures[0]);
     }
+}
+
+// ---------------------------------------------------------------- what the data engine's quality terms measure
+// (score_clip, docs/DATA.md): one-frame joint jumps ("spikes"), frozen frames, copy-pasted windows, acceleration.
+
+// Spike frames of a clip as the jitter term counts them (the worst actor).
+int spike_frames(const Clip& c) {
+  return static_cast<int>(std::lround(score_clip(c).spike_rate * std::max(1, c.frames - 3)));
+}
+
+// The largest one-frame step of any joint of any actor, units.
+float largest_step(const Clip& c, int from = 1, int to = -1) {
+  float most = 0.f;
+  for (int t = std::max(1, from); t < (to < 0 ? c.frames : to); ++t)
+    for (int a = 0; a < c.actors; ++a) {
+      const auto j0 = joints_of(c, t - 1, a), j1 = joints_of(c, t, a);
+      for (size_t j = 0; j < j0.size(); ++j) most = std::max(most, (j1[j] - j0[j]).norm());
+    }
+  return most;
+}
+
+TEST(Synth, JumpsAndShotsMoveTheHandsSmoothly) {
+  // The arms used to snap from the crouch's back swing to overhead at take-off (1.9 units in a frame)
+  // and a shooter's hands to teleport between chest, forehead and release.
+  for (uint64_t seed = 1; seed <= 8; ++seed)
+    for (int id : {act::jump, act::shooting, act::celebrate}) {
+      SynthOptions o;
+      o.seed = seed;
+      for (auto f : {SkeletonFormat::v1, SkeletonFormat::v3}) {
+        o.format = f;
+        const Clip c = synthesize_action(sample_single_action(id, seed), o);
+        EXPECT_EQ(spike_frames(c), 0) << action_name(id) << " seed " << seed;
+        EXPECT_TRUE(check_synth_clip(c).ok()) << action_name(id) << " seed " << seed;
+      }
+    }
+  PlannerOptions po;
+  po.seed = 3;
+  SynthOptions o;
+  o.seed = 3;
+  const Clip man = synthesize(plan_prompt("A man jumps.", po), o);
+  EXPECT_LT(largest_step(man), 0.6f);  // a fast arm swing, no teleport
+  EXPECT_EQ(spike_frames(man), 0);
+}
+
+TEST(Synth, NoJointJumpsInAFrame) {
+  // Every action, several performances, both formats: at most a stray spike frame in v1 (the card's
+  // format, what the model trains on). v3 has knees and elbows too; a planar knee cannot pass through the
+  // hip-ankle line while bent, so walking in circles (yawing through the front view) may still pop one.
+  int total = 0;
+  for (int id = 0; id < kNumActions; ++id)
+    for (uint64_t seed = 1; seed <= 5; ++seed) {
+      SynthOptions o;
+      o.seed = seed;
+      o.format = SkeletonFormat::v1;
+      const SingleAction a = sample_single_action(id, seed);
+      const int n1 = spike_frames(synthesize_action(a, o));
+      o.format = SkeletonFormat::v3;
+      const int n3 = spike_frames(synthesize_action(a, o));
+      EXPECT_LE(n1, 1) << action_name(id) << " seed " << seed << " (v1)";
+      EXPECT_LE(n3, a.direction == Direction::around ? 8 : 2) << action_name(id) << " seed " << seed << " (v3)";
+      total += n3;
+    }
+  EXPECT_LE(total, 25) << "spike frames over 64 actions x 5 seeds (v3)";
+}
+
+TEST(Synth, TransitionsDoNotSnap) {
+  // Transitions that used to snap a foot or a hand: out of a hug, swinging into a swim, a turn before a
+  // sprint, a stretch after a sprint, sitting down onto the hands, kneeling from a seat.
+  const std::vector<std::vector<std::pair<int, float>>> chains = {
+      {{act::walk, 2.f}, {act::turn, 2.5f}, {act::sprint, 3.f}},
+      {{act::sprint, 3.f}, {act::stretch, 3.f}},
+      {{act::catching, 3.f}, {act::swimming, 5.f}},
+      {{act::hop, 2.f}, {act::swimming, 5.f}},
+      {{act::idle, 1.f}, {act::sit, 4.f}, {act::kneel, 4.f}, {act::sit, 4.f}},
+      {{act::spin, 1.5f}, {act::run, 3.f}},
+      {{act::squat, 3.f}, {act::spin, 2.f}},
+      {{act::kicking, 4.f}},
+  };
+  for (const auto& chain : chains)
+    for (uint64_t seed = 1; seed <= 4; ++seed) {
+      SynthOptions o;
+      o.seed = seed;
+      o.format = SkeletonFormat::v3;
+      const Clip c = synthesize(one_actor(chain), o);
+      std::string name;
+      for (auto [id, sec] : chain) name += std::string(action_name(id)) + " ";
+      EXPECT_LE(spike_frames(c), 1) << name << "seed " << seed;
+      EXPECT_TRUE(check_synth_clip(c).ok()) << name << "seed " << seed;
+    }
+  for (uint64_t seed = 1; seed <= 4; ++seed) {  // letting go of a hug
+    Plan p = single_action_plan({.action = act::hug, .seconds = 3.f});
+    p.duration = 5.f;
+    for (auto& a : p.actors) {
+      ActionSegment idle;
+      idle.action = act::idle, idle.start = 3.f, idle.end = 5.f;
+      a.timeline.push_back(idle);
+    }
+    SynthOptions o;
+    o.seed = seed;
+    EXPECT_EQ(spike_frames(synthesize(p, o)), 0) << "hug then idle, seed " << seed;
+  }
+}
+
+TEST(Synth, HeldPosturesKeepBreathing) {
+  // A held posture is never a still picture: breathing, a drifting head, idle hands, a swaying torso.
+  // The data engine's static term counts frames in which no joint moves 0.05 % of the body height.
+  for (int id : {act::sit, act::kneel, act::lie_down, act::crouch, act::idle, act::stand, act::reading, act::hug})
+    for (uint64_t seed = 1; seed <= 4; ++seed)
+      for (auto f : {SkeletonFormat::v1, SkeletonFormat::v3}) {
+        SingleAction a;
+        a.action = id;
+        a.seconds = 10.f;
+        SynthOptions o;
+        o.seed = seed;
+        o.format = f;
+        const Clip c = synthesize_action(a, o);
+        EXPECT_LT(score_clip(c).static_ratio, 0.35f) << action_name(id) << " seed " << seed;
+        int same = 0, longest = 0;  // consecutive bit-identical frames
+        for (int t = 1; t < c.frames; ++t) {
+          same = std::equal(c.pose(t, 0), c.pose(t, 0) + c.dims(), c.pose(t - 1, 0)) ? same + 1 : 0;
+          longest = std::max(longest, same);
+        }
+        EXPECT_EQ(longest, 0) << action_name(id) << " seed " << seed;
+        EXPECT_TRUE(check_synth_clip(c).ok()) << action_name(id) << " seed " << seed;
+      }
+}
+
+TEST(Synth, FlyingDoesNotRepeatItself) {
+  // Flying used to repeat an identical 5 s cycle: bit-identical root-relative windows (the repetition term).
+  for (float tempo : {1.f, 0.75f, 1.25f})
+    for (uint64_t seed = 1; seed <= 4; ++seed) {
+      SingleAction a;
+      a.action = act::flying;
+      a.seconds = 10.f;
+      a.tempo = tempo;
+      SynthOptions o;
+      o.seed = seed;
+      o.format = SkeletonFormat::v1;
+      const Clip c = synthesize_action(a, o);
+      EXPECT_EQ(score_clip(c).repeat_ratio, 0.f) << "tempo " << tempo << " seed " << seed;
+    }
+}
+
+TEST(Synth, RepeatedCyclesDiffer) {
+  // Jumps: each repetition a little different in height. Walks: each step a little different in clearance.
+  const Clip jumps = synthesize(one_actor({{act::jump, 8.f}}), canonical(5));
+  std::vector<float> peaks;
+  for (int t = 1; t + 1 < jumps.frames; ++t) {
+    const float y0 = root_position(jumps.skeleton(), jumps.pose(t - 1, 0)).y, y1 = root_position(jumps.skeleton(), jumps.pose(t, 0)).y,
+                y2 = root_position(jumps.skeleton(), jumps.pose(t + 1, 0)).y;
+    if (y1 > y0 && y1 >= y2 && y1 > 1.3f) peaks.push_back(y1);
+  }
+  ASSERT_GE(peaks.size(), 3u);
+  EXPECT_GT(*std::max_element(peaks.begin(), peaks.end()) - *std::min_element(peaks.begin(), peaks.end()), 0.005f);
+  const Clip walk = synthesize(one_actor({{act::walk, 8.f}}), canonical(5));
+  std::vector<float> apex;  // highest point of each left-foot swing
+  float top = 0.f;
+  for (int t = 0; t < walk.frames; ++t) {
+    const float y = joints_of(walk, t, 0)[v3::l_ankle].y;
+    if (y > 0.01f) top = std::max(top, y);
+    else if (top > 0.f) apex.push_back(top), top = 0.f;
+  }
+  ASSERT_GE(apex.size(), 4u);
+  EXPECT_GT(*std::max_element(apex.begin() + 1, apex.end()) - *std::min_element(apex.begin() + 1, apex.end()), 0.004f);
+}
+
+TEST(Synth, SpeedChangesStayWithinTheAccelerationLimit) {
+  // Transitions that went past 100 units/s^2 of root acceleration: a kick into a sprint, a limp to the left
+  // into a sprint to the right, a march to the right into flying to the left, very quick jumps.
+  std::vector<Plan> plans;
+  {
+    Plan p = one_actor({{act::walk, 2.f}, {act::kick, 1.5f}, {act::sprint, 4.5f}, {act::sing, 2.f}});
+    p.actors[0].timeline[0].direction = Direction::left, p.actors[0].timeline[2].direction = Direction::right;
+    plans.push_back(p);
+  }
+  {
+    Plan p = one_actor({{act::limp, 2.f}, {act::sprint, 6.f}, {act::batting, 2.f}});
+    p.actors[0].timeline[0].direction = Direction::left, p.actors[0].timeline[1].direction = Direction::right;
+    plans.push_back(p);
+  }
+  {
+    Plan p = one_actor({{act::punch, 1.5f}, {act::march, 3.f}, {act::flying, 5.5f}});
+    p.actors[0].timeline[1].direction = Direction::right, p.actors[0].timeline[2].direction = Direction::left;
+    p.actors[0].timeline[2].tempo = 0.6f;
+    plans.push_back(p);
+  }
+  {
+    Plan p = one_actor({{act::jump, 2.f}, {act::kick, 3.f}});
+    p.actors[0].timeline[0].tempo = 1.84f;
+    plans.push_back(p);
+  }
+  for (size_t i = 0; i < plans.size(); ++i)
+    for (uint64_t seed = 1; seed <= 6; ++seed) {
+      SynthOptions o;
+      o.seed = seed;
+      const Clip c = synthesize(plans[i], o);
+      const SynthCheck chk = check_synth_clip(c);
+      EXPECT_LE(chk.report.max_accel, 100.f) << "plan " << i << " seed " << seed;
+      EXPECT_TRUE(chk.ok()) << "plan " << i << " seed " << seed << ": " << (chk.failures.empty() ? "" : chk.failures[0]);
+    }
+}
+
+TEST(Synth, CorpusScenesPassTheSftSpikeGate) {
+  // The data engine's scenes (1-3 actors, chains, interactions) as `data synth` renders them (v1): about one
+  // in ten had more than 2 spike frames; the SFT gate allows a spike rate of 0.008.
+  int over = 0, n = 0;
+  float accel = 0.f;
+  for (uint64_t i = 0; i < 200; ++i) {
+    const Scene sc = sample_scene(1, i);
+    SynthOptions o;
+    o.seed = 1000 + i;
+    o.format = SkeletonFormat::v1;
+    const Clip c = synthesize(sc.plan, o);
+    const QualityScore q = score_clip(c);
+    over += q.spike_rate > 0.008f;
+    accel = std::max(accel, q.max_accel);
+    ++n;
+  }
+  EXPECT_LE(over, 4) << "of " << n << " scenes over the SFT spike gate";
+  EXPECT_LE(accel, 100.f);
 }
 
 TEST(Synth, FullSweepSlow) {

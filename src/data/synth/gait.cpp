@@ -18,11 +18,16 @@ Gait::Gait(const GaitSpec& spec, const SegmentCtx& ctx, int k0, int k1)
   const auto& v = ctx.track->v;
   const int T = static_cast<int>(v.size());
   const float dt = 1.f / ctx.fps;
+  {
+    Rng rng(ctx.seed ^ 0x6A17ull);
+    for (float& x : vph_) x = rng.uniform();
+  }
   const float base = spec.cadence * std::sqrt(ctx.tempo);
   const float vnom = std::max(0.05f, spec.nominal_speed * ctx.tempo);
   auto cadence = [&](int k) {
     const float speed = std::fabs(v[std::clamp(k, 0, T - 1)]);
-    return base * std::clamp(0.6f + 0.4f * speed / vnom, 0.6f, 1.5f);
+    // Strides are not metronomic: the cadence drifts by a few per cent.
+    return base * std::clamp(0.6f + 0.4f * speed / vnom, 0.6f, 1.5f) * (1.f + 0.03f * wobble(k * dt, 0));
   };
   const int i0 = pad_;
   phi_[i0] = ctx.style->phase;
@@ -110,6 +115,17 @@ Gait::Gait(const GaitSpec& spec, const SegmentCtx& ctx, int k0, int k1)
       }
     }
   }
+}
+
+float Gait::wobble(float t, int which) const {
+  const float a = vph_[which & 3], b = vph_[(which + 1) & 3];
+  return 0.6f * std::sin(kTwoPi * (0.13f * t + a)) + 0.4f * std::sin(kTwoPi * (0.37f * t + b));
+}
+
+float Gait::swing_var(int side, double cycle) const {
+  const uint64_t key = static_cast<uint64_t>(static_cast<int64_t>(std::floor(cycle * 4.0 + 0.5)) + (1ll << 40));
+  Rng r(ctx_.seed ^ (key * 0x9E3779B97F4A7C15ull) ^ (side ? 0x51DEull : 0x1EF7ull));
+  return r.uniform(0.9f, 1.1f);
 }
 
 double Gait::time_at(double phi) const {
@@ -210,7 +226,10 @@ void Gait::foot(int side, int k, float& x, float& y, uint8_t& contact, float* re
   // A foot that has somewhere to go lifts clearly even while the gait winds down; one that would
   // land where it took off stays down (the figure is standing).
   const bool going = std::fabs(B - A.x) > 0.03f * scale_;
-  const float lift = spec_.lift * scale_ * (going ? std::max(a, 0.6f) : a);
+  // A brief swing (the hop between a skip's two contacts) only just clears the ground: the clearance
+  // shrinks with the swing's share of the cycle, so the foot is never flicked up and down in a frame.
+  const float brief = smooth(static_cast<float>(ns - pe) / 0.35f);
+  const float lift = spec_.lift * scale_ * (going ? std::max(a, 0.6f) : a) * brief * swing_var(side, ns);
   x = lerp(A.x, B, sx) - Xk;
   // Clearance: a bump q^s (1 - q) peaking at s / (s + 1), with a steep final descent.
   const float sk = spec_.skew, qq = std::clamp(q, 0.f, 1.f);
@@ -274,7 +293,7 @@ void Gait::eval(int k, LocalPose& p) const {
   legs(k, p);
   // Arms swing against the legs: the left arm leads while the right foot is forward.
   const float sw = std::cos(kTwoPi * static_cast<float>(ph));
-  const float amp = spec_.arm_swing * a * ctx_.amp;
+  const float amp = spec_.arm_swing * a * ctx_.amp * (1.f + 0.08f * wobble(static_cast<float>(k) / ctx_.fps, 2));
   p.sh[L] = spec_.arm_base - amp * sw;
   p.sh[R] = spec_.arm_base + amp * sw;
   p.el[L] = spec_.elbow + spec_.elbow_swing * std::max(0.f, -sw) * a;

@@ -51,7 +51,14 @@ class Gait {
   float travel_at(double t) const;
   void foot(int side, int k, float& x, float& y, uint8_t& contact, float* rest = nullptr) const;
 
+  // Per-step clearance factor (0.9-1.1) from the seed, fixed for the swing that lands on contact j
+  // of cycle `cycle`: no two strides are identical.
+  float swing_var(int side, double cycle) const;
+  // Slow seeded wobble in [-1, 1] (incommensurate sines): cadence and arm swing drift a little.
+  float wobble(float t, int which) const;
+
   GaitSpec spec_;
+  float vph_[4] = {0.f, 0.f, 0.f, 0.f};
   SegmentCtx ctx_;
   const Body* body_;
   int k0_, k1_;

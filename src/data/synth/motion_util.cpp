@@ -53,9 +53,10 @@ LocalPose blend_with_contacts(const Body& b, const LocalPose& pa, const LocalPos
       target = {lerp(a.x, g.x, smooth((w - 0.2f) / 0.5f)), std::max(g.y, clear)};
       p.foot[side] = 0;
     } else {
-      // Free in both: follow the angles, but never dip below the line between the two ends
-      // (a foot brushing the ground mid-move would drag).
-      const float floor_y = lerp(a.y, c.y, w) + 0.05f * s * std::sin(kPi * w);
+      // Free in both: follow the angles, but keep clear of the ground (a foot brushing it mid-move
+      // would drag). Only near the ground: a foot swinging between two raised ends passes under the
+      // line joining them (a kick's backswing), and lifting it onto that line would fold the leg.
+      const float floor_y = std::min(lerp(a.y, c.y, w), 0.03f * s) + 0.05f * s * std::sin(kPi * w);
       if (g.y >= floor_y) continue;
       target = {g.x, floor_y};
     }

@@ -144,9 +144,12 @@ class Locomotion : public BaseMotion {
         break;
     }
     if (c_.action == act::spin || c_.action == act::turn) {
-      // A pivot: both feet stay down where they are and the body turns over them.
+      // A pivot: both feet stay down where the body comes to rest (not where a gait would step next,
+      // which may lie ahead with the next motion's travel) and the body turns over them.
+      const float x0 = X(k), mid = 0.5f * (feet_[L] + feet_[R]);
       for (int side = 0; side < 2; ++side) {
-        leg_ik(b_, {p.px, p.py}, gait_.rest_foot(side, k), p.hip[side], p.knee[side]);
+        const float fx = mid + 0.35f * (feet_[side] - mid) - x0;
+        leg_ik(b_, {p.px, p.py}, {fx, 0.f}, p.hip[side], p.knee[side]);
         p.foot[side] = 1;
       }
     } else {
@@ -178,7 +181,7 @@ class Locomotion : public BaseMotion {
     const Vec2 fist = sh + Vec2{0.97f * b_.arm(), 0.04f * sc()};
     LocalPose q = p;
     reach(b_, q, hand, fist);
-    p.sh[hand] = lerp(p.sh[hand], q.sh[hand], e);
+    p.sh[hand] = lerp_arm(p.sh[hand], q.sh[hand], e);
     p.el[hand] = lerp(p.el[hand], q.el[hand], e);
     p.lean += 0.08f * e;
     p.twist += (hand == dom_ ? 0.35f : 0.15f) * e;
@@ -390,7 +393,7 @@ class Gesture : public BaseMotion {
         LocalPose q = p;
         reach(b_, q, dom_, brow_point(b_, p) + Vec2{0.05f * s, 0.02f * s});
         const float e = in * hold;
-        p.sh[dom_] = lerp(p.sh[dom_], q.sh[dom_], e);
+        p.sh[dom_] = lerp_arm(p.sh[dom_], q.sh[dom_], e);
         p.el[dom_] = lerp(p.el[dom_], q.el[dom_], e);
         break;
       }
@@ -417,7 +420,7 @@ class Gesture : public BaseMotion {
           const Vec2 sh = j[hand == L ? v3::l_shoulder : v3::r_shoulder];
           LocalPose q = p;
           reach(b_, q, hand, sh + Vec2{0.97f * b_.arm(), 0.03f * s});
-          p.sh[hand] = lerp(p.sh[hand], q.sh[hand], e);
+          p.sh[hand] = lerp_arm(p.sh[hand], q.sh[hand], e);
           p.el[hand] = lerp(p.el[hand], q.el[hand], e);
           p.twist += (hand == dom_ ? 0.4f : 0.15f) * e;
           p.lean += 0.08f * e;
@@ -464,7 +467,7 @@ class Gesture : public BaseMotion {
     if (c_.action != act::catching && c_.action != act::clap && c_.action != act::reading) {
       // Gestures grow in from the resting arms instead of snapping.
       for (int side = 0; side < 2; ++side) {
-        p.sh[side] = lerp(rest.sh[side], p.sh[side], in);
+        p.sh[side] = lerp_arm(rest.sh[side], p.sh[side], in);
         p.el[side] = lerp(rest.el[side], p.el[side], in);
       }
     }
@@ -501,67 +504,71 @@ class Jump : public BaseMotion {
     } else {  // shooting: a modest jump shot every 3 s
       height_ = 0.22f * s, crouch_ = 0.16f * s, period_ = 3.f;
     }
-    v0_ = std::sqrt(2.f * kGravity * height_);
-    flight_ = 2.f * v0_ / kGravity;
     prep_ = c.action == act::celebrate ? 0.16f : 0.38f;
-    push_ = c.action == act::celebrate ? 0.1f : 0.16f;
-    absorb_ = c.action == act::celebrate ? 0.16f : 0.26f;
     recover_ = c.action == act::celebrate ? 0.14f : 0.4f;
     const float q = 1.f / std::sqrt(c.tempo);
-    prep_ *= q, push_ *= q, absorb_ *= q, recover_ *= q;
+    prep_ *= q, recover_ *= q;
     period_ /= c.tempo;
     if (c.repeats > 0) period_ = c.duration() / c.repeats;
-    // A short period (many repeats) quickens the crouch and landing first, then lowers the jump.
-    float ground = prep_ + push_ + absorb_ + recover_ + 0.05f;
-    if (ground + flight_ > period_) {
-      const float g = std::max({0.5f, period_ - flight_, 0.45f * ground});
-      const float k = g / ground;
-      prep_ *= k, push_ *= k, absorb_ *= k, recover_ *= k;
-      ground = g;
-      flight_ = std::max(0.12f, std::min(flight_, period_ - ground));
-      v0_ = 0.5f * kGravity * flight_;
-    }
-    period_ = std::max(period_, ground + flight_);
-    // The push and the landing must stay within the acceleration budget (~70 units/s^2 above g):
-    // a Hermite ramp to speed v over T peaks near 1.5 v / T.
-    for (int guard = 0; guard < 20; ++guard) {
-      const float need = 1.5f * v0_ / 70.f;
-      if (push_ >= need && absorb_ >= need) break;
-      const float extra = std::max(0.f, need - push_) + std::max(0.f, need - absorb_);
-      push_ = std::max(push_, need), absorb_ = std::max(absorb_, need);
-      if (prep_ + push_ + absorb_ + recover_ + 0.05f + flight_ > period_) {  // make room: lower the jump
-        flight_ = std::max(0.12f, flight_ - extra);
-        v0_ = 0.5f * kGravity * flight_;
+    // The push and the landing are constant accelerations: from rest over the crouch (plus the little
+    // rise to the take-off height) to the take-off speed V takes 2 D / V, at V^2 / (2 D) = g h / D,
+    // 20-30 units/s^2 here. A short period (many repeats) quickens the crouch and the recovery first,
+    // then lowers the jump (and the crouch with it, so the push stays as gentle).
+    rise_ = 0.005f * b_.leg();  // standing pelvis (0.985 leg) -> take-off (0.99 leg)
+    float f = 1.f;
+    const float prep0 = prep_, recover0 = recover_;
+    for (int guard = 0; guard < 60; ++guard) {
+      timing(f, push_, flight_, absorb_);
+      const float ground = push_ + absorb_ + 0.05f;
+      const float need = prep_ + recover_ + ground + flight_;
+      if (need <= period_) break;
+      if (prep_ > 0.45f * prep0 || recover_ > 0.45f * recover0) {
+        prep_ = std::max(0.45f * prep0, prep_ * 0.92f), recover_ = std::max(0.45f * recover0, recover_ * 0.92f);
+      } else if (f > 0.12f) {
+        f *= 0.92f;
+      } else {
+        break;
       }
     }
-    period_ = std::max(period_, prep_ + push_ + absorb_ + recover_ + 0.05f + flight_);
+    scale_h_ = f;
+    period_ = std::max(period_, prep_ + push_ + flight_ + absorb_ + recover_ + 0.05f);
   }
 
   void eval(int k, float t, LocalPose& p) override {
     p = stand(k, t, 0.3f);
     const float s = sc();
     const float stand_h = p.py;
-    const float top = 0.99f * b_.leg();
-    const float u = std::fmod(std::max(0.f, t) + c_.style->phase * 0.3f, period_);
+    const float top = stand_h + rise_;
+    const float tu = std::max(0.f, t) + c_.style->phase * 0.3f;
+    const float u = std::fmod(tu, period_);
+    // Every repetition differs a little: up to 10 % lower (and a shallower crouch), arms a little
+    // lower or higher. The slack goes to the standing pause at the end of the cycle.
+    const int n = static_cast<int>(std::floor(tu / period_));
+    Rng rep(c_.seed ^ (0x1F2E3D4Cull + 0x9E37ull * static_cast<uint64_t>(n + 1000)));
+    const float hv = 1.f - 0.1f * rep.uniform(), arm_v = rep.uniform(-0.1f, 0.1f);
+    float push, flight, absorb;
+    timing(scale_h_ * hv, push, flight, absorb);
+    const float crouch_d = crouch_ * scale_h_ * hv;
+    const float v0 = 0.5f * kGravity * flight;
     // Pelvis: crouch, push (C1 into the take-off speed), ballistic flight, absorb, recover.
     float y = stand_h, air = 0.f;
-    const float t1 = prep_, t2 = t1 + push_, t3 = t2 + flight_, t4 = t3 + absorb_, t5 = t4 + recover_;
+    const float t1 = prep_, t2 = t1 + push, t3 = t2 + flight, t4 = t3 + absorb, t5 = t4 + recover_;
     auto hermite = [](float y0, float v0, float y1, float v1, float T, float q) {
       const float q2 = q * q, q3 = q2 * q;
       return (2 * q3 - 3 * q2 + 1) * y0 + (q3 - 2 * q2 + q) * T * v0 + (-2 * q3 + 3 * q2) * y1 + (q3 - q2) * T * v1;
     };
     if (u < t1) {
-      y = lerp(stand_h, stand_h - crouch_, smooth(u / t1));
+      y = lerp(stand_h, stand_h - crouch_d, smooth(u / t1));
     } else if (u < t2) {
-      y = hermite(stand_h - crouch_, 0.f, top, v0_, push_, (u - t1) / push_);
+      y = hermite(stand_h - crouch_d, 0.f, top, v0, push, (u - t1) / push);
     } else if (u < t3) {
       const float tau = u - t2;
-      y = top + v0_ * tau - 0.5f * kGravity * tau * tau;
-      air = std::sin(kPi * tau / flight_);
+      y = top + v0 * tau - 0.5f * kGravity * tau * tau;
+      air = std::sin(kPi * tau / flight);
     } else if (u < t4) {
-      y = hermite(top, -v0_, stand_h - 0.7f * crouch_, 0.f, absorb_, (u - t3) / absorb_);
+      y = hermite(top, -v0, stand_h - 0.7f * crouch_d, 0.f, absorb, (u - t3) / absorb);
     } else if (u < t5) {
-      y = lerp(stand_h - 0.7f * crouch_, stand_h, smooth((u - t4) / recover_));
+      y = lerp(stand_h - 0.7f * crouch_d, stand_h, smooth((u - t4) / recover_));
     }
     const float crouch = clamp01((stand_h - y) / std::max(1e-3f, crouch_));
     p.py = y;
@@ -579,38 +586,59 @@ class Jump : public BaseMotion {
     }
     p.lean = 0.25f * crouch;
     p.nod = -0.15f * crouch;
-    const float lift = u < t1 ? 0.f : (u < t3 ? 1.f : 1.f - smooth((u - t3) / (t5 - t3)));
+    // Arms: back while crouching, forward and up through the push into the flight, down again over
+    // the landing and recovery - continuous through every phase boundary and the cycle's wrap.
+    const float swing0 = 0.5f * t1, swing1 = t2 + 0.45f * flight;
+    const float back = smooth(u / std::max(0.05f, swing0));
+    const float up = smooth((u - swing0) / std::max(0.05f, swing1 - swing0));
+    const float down = u < t3 ? 0.f : smooth((u - t3) / std::max(0.05f, t5 - t3));
+    const float busy = smooth(u / 0.15f) * (1.f - down);
     switch (c_.action) {
       case act::jump: {
-        const float back = crouch * (u < t2 ? 1.f : 0.f);
-        p.sh[L] = p.sh[R] = lerp(-0.6f * back, 2.6f, lift);
-        p.el[L] = p.el[R] = 0.2f;
+        for (int side = 0; side < 2; ++side) {
+          const float rest = p.sh[side];
+          const float a = lerp(lerp(rest, -0.6f * hv, back), 2.6f + arm_v, up);
+          p.sh[side] = lerp(a, rest, down);
+          p.el[side] = lerp(p.el[side], 0.2f, busy);
+        }
         break;
       }
       case act::celebrate: {
-        p.sh[L] = 2.75f + 0.12f * air, p.sh[R] = 2.55f - 0.12f * air;
+        p.sh[L] = 2.75f + arm_v + 0.12f * air, p.sh[R] = 2.55f - arm_v - 0.12f * air;
         p.el[L] = p.el[R] = 0.35f + 0.35f * crouch;
         break;
       }
-      default: {  // shooting: ball from the chest to above the forehead, released at the top
+      default: {  // shooting: ball from the chest up above the forehead, released at the top with a flick
         const Joints j = local_joints(b_, p);
-        const float rise = u < t1 ? 0.f : (u < t2 + 0.5f * flight_ ? 1.f : 0.f);
-        const float release = u >= t2 + 0.5f * flight_ && u < t4 + 0.2f ? 1.f : 0.f;
-        Vec2 ball = j[v3::chest] + Vec2{0.3f * s, 0.f};
-        if (rise > 0.f) ball = j[v3::head_center] + Vec2{0.2f * s, 0.25f * s};
-        if (release > 0.f) ball = j[v3::head_center] + Vec2{0.5f * s, 0.65f * s};
+        const Vec2 hold = j[v3::chest] + Vec2{0.3f * s, 0.f};
+        const Vec2 set = j[v3::head_center] + Vec2{0.2f * s, 0.25f * s};
+        const Vec2 release = j[v3::head_center] + Vec2{(0.5f + arm_v) * s, 0.65f * s};
+        const float raise = smooth((u - 0.6f * t1) / std::max(0.05f, t2 + 0.3f * flight - 0.6f * t1));
+        const float flick = smooth((u - t2 - 0.35f * flight) / std::max(0.08f, 0.4f * flight));
+        const float lower = u < t3 ? 0.f : smooth((u - t3) / std::max(0.05f, t5 + 0.2f - t3));
+        const Vec2 ball = lerp2(lerp2(lerp2(hold, set, raise), release, flick), hold, lower);
         const float settle = ramp(u, 0.f, 0.3f) * (1.f - ramp(u, t5, 0.3f));
         reach(b_, p, L, ball + Vec2{-0.02f * s, 0.f});
         reach(b_, p, R, ball + Vec2{0.02f * s, 0.f});
         p.hand[L] = p.hand[R] = kHandClap;
-        p.hand_w[L] = p.hand_w[R] = 0.8f * settle * (1.f - release);
+        p.hand_w[L] = p.hand_w[R] = 0.8f * settle * (1.f - flick * (1.f - lower));
         break;
       }
     }
   }
 
  private:
-  float height_, crouch_, period_, v0_, flight_, prep_, push_, absorb_, recover_;
+  static Vec2 lerp2(Vec2 a, Vec2 b, float w) { return a + (b - a) * w; }
+  // Push, flight and landing durations of a jump lowered to f times its height (crouch too).
+  void timing(float f, float& push, float& flight, float& absorb) const {
+    const float v = std::sqrt(2.f * kGravity * height_ * f);
+    flight = 2.f * v / kGravity;
+    push = 2.f * (rise_ + crouch_ * f) / v;
+    absorb = 2.f * (rise_ + 0.7f * crouch_ * f) / v;
+  }
+
+  float height_, crouch_, period_, flight_ = 0.f, prep_, push_ = 0.f, absorb_ = 0.f, recover_;
+  float rise_ = 0.f, scale_h_ = 1.f;
 };
 
 // ---------------------------------------------------------------- key-pose sequences
@@ -637,6 +665,10 @@ class Keyed : public BaseMotion {
       p.sh[L] += 0.02f * std::sin(kTwoPi * (0.2f * t + ph_[0]));
       p.sh[R] += 0.02f * std::sin(kTwoPi * (0.17f * t + ph_[2]));
     }
+    if (c_.action == act::batting) {  // the bat waggles: both hands together
+      const float waggle = 0.04f * std::sin(kTwoPi * (1.2f * t + ph_[0]));
+      p.sh[L] += waggle, p.sh[R] += waggle;
+    }
   }
 
   Posture end_posture() const override { return end_; }
@@ -656,6 +688,27 @@ class Keyed : public BaseMotion {
       default: return pose_stand_at(b_, -0.05f * s, 0.05f * s);
     }
   }
+  // Halfway down to one knee (or up from it): the front foot planted, the back one on its toes.
+  LocalPose lunge_pose() const {
+    const float s = sc();
+    const int d = dom_, back = 1 - dom_;
+    LocalPose lunge = pose_kneel_at(b_, 0.06f * s, d);
+    lunge.py += 0.2f * s;
+    leg_ik(b_, {lunge.px, lunge.py}, {0.06f * s, 0.f}, lunge.hip[d], lunge.knee[d]);
+    leg_ik(b_, {lunge.px, lunge.py}, {lunge.px - 0.5f * s, 0.08f * s}, lunge.hip[back], lunge.knee[back]);
+    lunge.foot[back] = 0;  // on its toes
+    return lunge;
+  }
+  // Seated, leaning forward over the feet with the hands on the ground: about to stand up.
+  LocalPose sit_lean_pose() const {
+    const float s = sc();
+    LocalPose lean = pose_sit_at(b_, 0.05f * s, 0);
+    lean.lean = 0.6f, lean.nod = -0.3f;
+    const Joints j = local_joints(b_, lean);
+    reach(b_, lean, L, {j[v3::l_ankle].x + 0.05f * s, 0.01f});
+    reach(b_, lean, R, {j[v3::r_ankle].x + 0.1f * s, 0.01f});
+    return lean;
+  }
   // Key poses that bring the body from its posture to standing (feet near 0).
   float get_up_keys(float t0) {
     const float s = sc();
@@ -667,12 +720,7 @@ class Keyed : public BaseMotion {
         [[fallthrough]];
       case Posture::sitting: {
         if (c_.from == Posture::sitting) add(t, pose_sit_at(b_, 0.05f * s, 0));
-        LocalPose lean = pose_sit_at(b_, 0.05f * s, 0);
-        lean.lean = 0.6f, lean.nod = -0.3f;
-        const Joints j = local_joints(b_, lean);
-        reach(b_, lean, L, {j[v3::l_ankle].x + 0.05f * s, 0.01f});
-        reach(b_, lean, R, {j[v3::r_ankle].x + 0.1f * s, 0.01f});
-        add(t += 0.45f, lean);
+        add(t += 0.45f, sit_lean_pose());
         add(t += 0.45f, pose_crouch_at(b_, 0.f, 0.08f * s, 0.5f));
         add(t += 0.6f, pose_stand_at(b_, -0.01f * s, 0.09f * s));
         break;
@@ -734,6 +782,19 @@ class Keyed : public BaseMotion {
           plant_feet(b_, down, {0.f, 0.f}, {0.06f * s, 0.f});
           add(0.55f, down);
           add(1.15f, pose_sit_at(b_, 0.05f * s, v));
+        } else if (c_.from == Posture::kneeling || c_.from == Posture::all_fours || c_.from == Posture::prone) {
+          // Up off the knee into a lunge, down into a crouch, onto the seat: a knee swept back and
+          // forth along the ground would have to pass through it.
+          float t = 0.f;
+          if (c_.from == Posture::prone) add(t, pose_lie_front_at(b_, 0.3f * s)), t += 0.7f;
+          if (c_.from != Posture::kneeling) add(t, pose_all_fours_at(b_, c_.from == Posture::prone ? 0.3f * s : -0.38f * s)), t += 0.6f;
+          add(t, pose_kneel_at(b_, 0.06f * s, d));
+          add(t += 0.4f, lunge_pose());
+          LocalPose down = pose_crouch_at(b_, 0.0f, 0.06f * s, 0.5f);
+          down.px -= 0.12f * s;
+          plant_feet(b_, down, {0.f, 0.f}, {0.06f * s, 0.f});
+          add(t += 0.5f, down);
+          add(t += 0.6f, pose_sit_at(b_, 0.05f * s, v));
         } else {
           add(0.f, from_pose());
           add(0.9f, pose_sit_at(b_, 0.05f * s, v));
@@ -745,14 +806,25 @@ class Keyed : public BaseMotion {
       case act::kneel: {
         if (c_.from == Posture::standing) {
           add(0.f, pose_stand_at(b_, -0.05f * s, 0.06f * s));
-          LocalPose lunge = pose_kneel_at(b_, 0.06f * s, d);
-          lunge.py += 0.2f * s;
-          const int back = 1 - d;
-          leg_ik(b_, {lunge.px, lunge.py}, {0.06f * s, 0.f}, lunge.hip[d], lunge.knee[d]);
-          leg_ik(b_, {lunge.px, lunge.py}, {lunge.px - 0.5f * s, 0.08f * s}, lunge.hip[back], lunge.knee[back]);
-          lunge.foot[back] = 0;  // on its toes
-          add(0.45f, lunge);
+          add(0.45f, lunge_pose());
           add(0.95f, pose_kneel_at(b_, 0.06f * s, d));
+        } else if (c_.from == Posture::sitting || c_.from == Posture::lying) {
+          // Up from the seat (lean forward onto the feet, crouch), then down onto one knee.
+          float t = 0.f;
+          if (c_.from == Posture::lying) add(t, pose_lie_back_at(b_, -0.69f * s, 0)), t += 0.7f;
+          add(t, pose_sit_at(b_, 0.05f * s, 0));
+          add(t += 0.45f, sit_lean_pose());
+          add(t += 0.45f, pose_crouch_at(b_, 0.f, 0.08f * s, 0.5f));
+          add(t += 0.4f, lunge_pose());
+          add(t += 0.5f, pose_kneel_at(b_, 0.06f * s, d));
+        } else if (c_.from == Posture::prone) {
+          add(0.f, pose_lie_front_at(b_, 0.3f * s));
+          add(0.7f, pose_all_fours_at(b_, 0.3f * s));
+          add(1.25f, pose_kneel_at(b_, 0.76f * s, dom_));
+        } else if (c_.from == Posture::crouching) {
+          add(0.f, from_pose());
+          add(0.4f, lunge_pose());
+          add(0.9f, pose_kneel_at(b_, 0.06f * s, d));
         } else {
           add(0.f, from_pose());
           add(1.0f, pose_kneel_at(b_, 0.06f * s, d));
@@ -1216,29 +1288,59 @@ class Crawl : public BaseMotion {
 
 class Swim : public BaseMotion {
  public:
-  using BaseMotion::BaseMotion;
+  Swim(const SegmentCtx& c, int k0, int k1) : BaseMotion(c, k0, k1) {
+    // Stroke phase per arm, integrated frame by frame from a rate that eases in (the right arm half a
+    // stroke after the left) and, when another motion follows, eases out before the segment ends, so
+    // the arm angle is continuous from standing, through the strokes, into the next blend.
+    const float f = 0.7f * c.tempo;  // strokes per second per arm
+    const bool next = k1 > static_cast<int>(std::ceil(c.end * c.fps)) + 1;
+    const int n = std::max(1, k1 - k0);
+    for (int side = 0; side < 2; ++side) {
+      const float d = 0.15f + (side == R ? 0.5f / f : 0.f);
+      stroke_[side].assign(n, 0.f);
+      double th = 0.0;
+      float tprev = static_cast<float>(k0) / c.fps - c.start;
+      for (int i = 0; i < n; ++i) {
+        const float t = static_cast<float>(k0 + i) / c.fps - c.start;
+        constexpr int kSub = 4;
+        for (int q = 0; q < kSub && i > 0; ++q) {
+          const float tm = tprev + (t - tprev) * (q + 0.5f) / kSub;
+          float rate = f * smooth((tm - d) / 0.5f);
+          if (next) rate *= 1.f - smooth((tm - (c.end - c.start - 0.3f)) / 0.7f);
+          // Each stroke a little quicker or slower than the last.
+          rate *= 1.f + 0.06f * std::sin(kTwoPi * (0.23f * tm + ph_[0])) + 0.03f * std::sin(kTwoPi * (0.61f * tm + ph_[2]));
+          th += kTwoPi * rate * (t - tprev) / kSub;
+        }
+        stroke_[side][i] = static_cast<float>(th);
+        tprev = t;
+      }
+    }
+  }
   Posture end_posture() const override { return Posture::horizontal; }
   void eval(int k, float t, LocalPose& p) override {
     const float s = sc();
     p = standing_pose(b_);
     const float in = ramp(t, 0.f, 0.7f);
     p.px = 0.f;
-    p.py = lerp(0.985f * b_.leg(), 1.02f * s, in);
-    p.lean = lerp(0.f, kPi / 2 - 0.08f, in);
+    p.py = lerp(0.985f * b_.leg(), 1.02f * s + 0.015f * s * std::sin(kTwoPi * (0.31f * t + ph_[1])) * in, in);
+    p.lean = lerp(0.f, kPi / 2 - 0.08f + 0.03f * std::sin(kTwoPi * (0.17f * t + ph_[3])), in);
     p.nod = -0.45f * in;
-    const float f = 0.7f * c_.tempo;  // strokes per second per arm
     const float A = c_.amp;
+    const int i = std::clamp(k - k0_, 0, static_cast<int>(stroke_[0].size()) - 1);
     for (int side = 0; side < 2; ++side) {
-      const float a = kTwoPi * (f * t + (side == R ? 0.5f : 0.f) + c_.style->phase);
-      p.sh[side] = lerp(0.1f, wrap_pi(a), in);
-      p.el[side] = lerp(0.2f, 0.35f + 0.3f * std::max(0.f, std::sin(a)), in);
+      // Freestyle: from along the body up out of the water, forward, then pulling down and back.
+      const float th = stroke_[side][i];
+      p.sh[side] = 0.1f - th;
+      p.el[side] = lerp(0.2f, 0.35f + 0.3f * std::max(0.f, std::sin(th)), in);
       const float kick = std::sin(kTwoPi * 2.2f * c_.tempo * t + side * kPi);
       p.hip[side] = lerp(0.f, -kPi / 2 + 0.12f + 0.22f * A * kick, in);
       p.knee[side] = lerp(0.06f, 0.25f + 0.2f * std::max(0.f, kick), in);
       p.foot[side] = in < 0.3f ? 1 : 0;
     }
-    (void)k;
   }
+
+ private:
+  std::vector<float> stroke_[2];
 };
 
 class Fly : public BaseMotion {
@@ -1249,20 +1351,27 @@ class Fly : public BaseMotion {
     const float s = sc();
     p = standing_pose(b_);
     const float in = ramp(t, 0.f, 0.9f);
-    p.py = lerp(0.985f * b_.leg(), 2.3f * s + 0.08f * s * std::sin(kTwoPi * 0.4f * t), in);
-    p.lean = lerp(0.f, kPi / 2 - 0.15f, in);
-    p.nod = -0.5f * in;
-    const float flap = std::sin(kTwoPi * 0.8f * c_.tempo * t);
+    // Hovering bob at the tempo plus slower drifts at unrelated rates: no two windows repeat.
+    const float bob = 0.08f * s * std::sin(kTwoPi * (0.4f * c_.tempo * t + ph_[0])) +
+                      0.03f * s * std::sin(kTwoPi * (0.13f * t + ph_[1]));
+    p.py = lerp(0.985f * b_.leg(), 2.3f * s + bob, in);
+    p.lean = lerp(0.f, kPi / 2 - 0.15f + 0.04f * std::sin(kTwoPi * (0.21f * t + ph_[2])), in);
+    p.nod = (-0.5f + 0.06f * std::sin(kTwoPi * (0.17f * t + ph_[3]))) * in;
+    const float beat = 0.8f * c_.tempo * t + 0.12f * std::sin(kTwoPi * (0.17f * t + ph_[3]));
+    const float flap = std::sin(kTwoPi * beat);
     if (variant_ == 0) {  // arms ahead like a superhero
-      p.sh[dom_] = lerp(0.06f, kPi - 0.1f, in), p.el[dom_] = 0.05f;
-      p.sh[off_] = lerp(0.06f, 0.2f, in), p.el[off_] = 0.1f;
-    } else {  // wings
-      p.sh[L] = lerp(0.06f, 1.6f + 0.5f * c_.amp * flap, in);
-      p.sh[R] = lerp(0.06f, 1.5f + 0.5f * c_.amp * flap, in);
+      p.sh[dom_] = lerp(0.06f, kPi - 0.1f + 0.05f * std::sin(kTwoPi * (0.27f * t + ph_[0])), in), p.el[dom_] = 0.05f;
+      p.sh[off_] = lerp(0.06f, 0.2f + 0.08f * std::sin(kTwoPi * (0.19f * t + ph_[1])), in), p.el[off_] = 0.1f;
+    } else {  // wings, each beat a little different
+      const float size = c_.amp * (1.f + 0.1f * std::sin(kTwoPi * (0.11f * t + ph_[2])));
+      p.sh[L] = lerp(0.06f, 1.6f + 0.5f * size * flap, in);
+      p.sh[R] = lerp(0.06f, 1.5f + 0.5f * size * flap, in);
       p.el[L] = p.el[R] = 0.15f;
     }
     for (int side = 0; side < 2; ++side) {
-      p.hip[side] = lerp(0.f, -kPi / 2 + 0.2f + 0.06f * std::sin(kTwoPi * 0.6f * t + side), in);
+      const float drift = 0.06f * std::sin(kTwoPi * (0.6f * c_.tempo * t + 0.16f * side + ph_[2])) +
+                          0.04f * std::sin(kTwoPi * (0.23f * t + 0.3f * side + ph_[3]));
+      p.hip[side] = lerp(0.f, -kPi / 2 + 0.2f + drift, in);
       p.knee[side] = lerp(0.06f, 0.3f + 0.1f * side, in);
       p.foot[side] = in < 0.2f ? 1 : 0;
     }
@@ -1300,7 +1409,7 @@ class Interact : public BaseMotion {
         const Vec2 meet{p.px + 0.5f * gap, 0.92f * b_.leg() + 0.07f * s * pump};
         LocalPose q = p;
         reach(b_, q, R, meet);
-        p.sh[R] = lerp(p.sh[R], q.sh[R], w), p.el[R] = lerp(p.el[R], q.el[R], w);
+        p.sh[R] = lerp_arm(p.sh[R], q.sh[R], w), p.el[R] = lerp(p.el[R], q.el[R], w);
         p.hand[R] = kHandPartner, p.hand_w[R] = ramp(t, tc - 0.2f, 0.2f) * (1.f - ramp(t, tc + hold, 0.25f));
         p.lean += 0.06f * w;
         break;
@@ -1310,7 +1419,7 @@ class Interact : public BaseMotion {
         const Vec2 meet{p.px + 0.5f * gap, 2.42f * s};  // above the heads
         LocalPose q = p;
         reach(b_, q, dom_, meet);
-        p.sh[dom_] = lerp(p.sh[dom_], q.sh[dom_], w), p.el[dom_] = lerp(p.el[dom_], q.el[dom_], w);
+        p.sh[dom_] = lerp_arm(p.sh[dom_], q.sh[dom_], w), p.el[dom_] = lerp(p.el[dom_], q.el[dom_], w);
         p.hand[dom_] = kHandPartner, p.hand_w[dom_] = window(t, tc - 0.15f, tc + 0.15f, 0.14f);
         p.lean -= 0.05f * w;
         break;
@@ -1323,7 +1432,7 @@ class Interact : public BaseMotion {
         reach(b_, q, L, back);
         reach(b_, q, R, back + Vec2{0.f, 0.1f * s});
         for (int side = 0; side < 2; ++side) {
-          p.sh[side] = lerp(p.sh[side], q.sh[side], w), p.el[side] = lerp(p.el[side], q.el[side], w);
+          p.sh[side] = lerp_arm(p.sh[side], q.sh[side], w), p.el[side] = lerp(p.el[side], q.el[side], w);
           p.hand[side] = kHandPartnerBody;
           p.hand_w[side] = ramp(t, tc - 0.25f, 0.25f) * (1.f - ramp(t, tc + hold, 0.3f));
         }

@@ -2,6 +2,7 @@
 #include "data/synth/rig.hpp"
 
 #include <algorithm>
+#include <vector>
 
 namespace stickgen::synth {
 
@@ -21,10 +22,6 @@ Body make_body(const BodyShape& shape) {
   return b;
 }
 
-namespace {
-inline float lerp_angle(float a, float b, float w) { return a + wrap_pi(b - a) * w; }
-}  // namespace
-
 LocalPose blend(const LocalPose& a, const LocalPose& b, float w) {
   if (w <= 0.f) return a;
   if (w >= 1.f) return b;
@@ -38,7 +35,7 @@ LocalPose blend(const LocalPose& a, const LocalPose& b, float w) {
   o.hip_width = lerp(a.hip_width, b.hip_width, w);
   for (int s = 0; s < 2; ++s) {
     o.shrug[s] = lerp(a.shrug[s], b.shrug[s], w);
-    o.sh[s] = lerp_angle(a.sh[s], b.sh[s], w);
+    o.sh[s] = lerp_arm(a.sh[s], b.sh[s], w);
     o.el[s] = lerp(a.el[s], b.el[s], w);
     o.hip[s] = lerp_angle(a.hip[s], b.hip[s], w);
     o.knee[s] = lerp(a.knee[s], b.knee[s], w);
@@ -133,7 +130,7 @@ void leg_ik(const Body& b, Vec2 hip, Vec2 ankle, float& hip_angle, float& knee) 
 
 void arm_ik(const Body& b, float torso_angle, Vec2 shoulder, Vec2 wrist, float& sh, float& el) {
   const Chain ch = chain(shoulder, wrist, b.upper_arm, b.forearm);
-  sh = wrap_pi(ch.beta - ch.phi + torso_angle);
+  sh = arm_angle(ch.beta - ch.phi + torso_angle);
   el = ch.flex;
 }
 
@@ -152,7 +149,7 @@ void plant_feet(const Body& b, LocalPose& p, Vec2 left, Vec2 right) {
   leg_ik(b, {p.px, p.py}, right, p.hip[R], p.knee[R]);
 }
 
-Vec2 solve_two_bone(Vec2 root, Vec2& target, float a, float b, Vec2 hint) {
+void two_bone_solutions(Vec2 root, Vec2& target, float a, float b, Vec2& m1, Vec2& m2) {
   Vec2 dv = target - root;
   float d = dv.norm();
   const float hi = 0.999f * (a + b), lo = std::fabs(a - b) + 1e-3f;
@@ -163,11 +160,95 @@ Vec2 solve_two_bone(Vec2 root, Vec2& target, float a, float b, Vec2 hint) {
   const float cphi = std::clamp((a * a + d * d - b * b) / (2.f * a * d), -1.f, 1.f);
   const float sphi = std::sqrt(std::max(0.f, 1.f - cphi * cphi));
   const Vec2 n{-u.y, u.x};
-  const Vec2 m1 = root + (u * cphi + n * sphi) * a, m2 = root + (u * cphi - n * sphi) * a;
+  m1 = root + (u * cphi + n * sphi) * a, m2 = root + (u * cphi - n * sphi) * a;
+}
+
+Vec2 solve_two_bone(Vec2 root, Vec2& target, float a, float b, Vec2 hint) {
+  Vec2 m1, m2;
+  two_bone_solutions(root, target, a, b, m1, m2);
   // The bend nearer the generator's intent, unless that one would push the joint into the ground.
   const bool under1 = m1.y < 0.f && m1.y < m2.y, under2 = m2.y < 0.f && m2.y < m1.y;
   if (under1 != under2) return under1 ? m2 : m1;
   return (m1 - hint).norm() <= (m2 - hint).norm() ? m1 : m2;
+}
+
+void solve_limb(std::span<const Vec2> root, std::span<Vec2> target, std::span<const Vec2> hint,
+                std::span<const Vec2> hint_end, float a, float b, float straight, std::span<Vec2> mid) {
+  const int n = static_cast<int>(root.size());
+  std::vector<Vec2> m0(n), m1(n);
+  std::vector<uint8_t> want(n);
+  std::vector<float> gap(n);
+  auto cross = [](Vec2 u, Vec2 v) { return u.x * v.y - u.y * v.x; };
+  for (int k = 0; k < n; ++k) {
+    two_bone_solutions(root[k], target[k], a, b, m0[k], m1[k]);
+    gap[k] = (m0[k] - m1[k]).norm();
+    // The generator's bend direction: which side of the root -> end line its middle joint lies on.
+    // A (nearly) straight generator limb says nothing: keep the previous frame's wish.
+    const Vec2 fe = hint_end[k] - root[k], fm = hint[k] - root[k];
+    const float c = cross(fe, fm) / std::max(1e-6f, fe.norm() * fm.norm());
+    if (std::fabs(c) > 0.05f) {
+      want[k] = (cross(target[k] - root[k], m0[k] - root[k]) > 0.f) == (c > 0.f) ? 0 : 1;
+    } else if (k > 0) {
+      want[k] = want[k - 1];
+    } else {
+      want[k] = (m0[k] - hint[k]).norm() <= (m1[k] - hint[k]).norm() ? 0 : 1;
+    }
+  }
+  // Keep the bend of the previous frame. When the generator asks for the other one (for more than a
+  // few frames, or while the limb is straight anyway), switch where the two solutions are closest
+  // within the next second, so the joint crosses over as the limb straightens rather than popping.
+  // The generator's wish flips a little after its limb passed the crossing (its bend is ambiguous near
+  // it), so the search also looks a few frames back, to the last switch at the earliest.
+  constexpr int kLook = 25, kBack = 8, kMinRun = 6;
+  int side = n > 0 ? want[0] : 0, last_switch = 0;
+  for (int k = 0; k < n;) {
+    if (want[k] == side) {
+      mid[k] = side ? m1[k] : m0[k];
+      ++k;
+      continue;
+    }
+    int e = k;
+    while (e + 1 < n && want[e + 1] != side) ++e;
+    int best = k;
+    for (int q = std::max(last_switch, k - kBack); q <= std::min(e, k + kLook - 1); ++q)
+      if (gap[q] < gap[best]) best = q;
+    const bool switch_now = gap[best] < straight || e - k + 1 >= kMinRun;
+    if (!switch_now) {
+      for (int q = k; q <= e; ++q) mid[q] = side ? m1[q] : m0[q];
+      k = e + 1;
+      continue;
+    }
+    for (int q = k; q < best; ++q) mid[q] = side ? m1[q] : m0[q];
+    side = 1 - side;
+    for (int q = best; q < k; ++q) mid[q] = side ? m1[q] : m0[q];  // switched a little earlier
+    last_switch = best + 1;
+    k = std::max(k, best);
+  }
+  // Never into the ground. A middle joint that would dip under it (a knee going down to kneel) swings
+  // the whole limb up about the root just enough, end included; only if that would put the end under
+  // the ground does it take the other bend.
+  for (int k = 0; k < n; ++k) {
+    if (mid[k].y >= 0.f) continue;
+    const Vec2 r = mid[k] - root[k];
+    if (root[k].y > 0.f && root[k].y < a) {
+      const float alpha = std::atan2(r.y, r.x);
+      const float lift = std::asin(std::clamp(-root[k].y / a, -1.f, 1.f));  // angle with the joint at y = 0
+      const float c1 = lift, c2 = (lift >= 0.f ? kPi : -kPi) - lift;          // both such angles
+      const float d1 = wrap_pi(c1 - alpha), d2 = wrap_pi(c2 - alpha);
+      const float d = std::fabs(d1) <= std::fabs(d2) ? d1 : d2;
+      const float cs = std::cos(d), sn = std::sin(d);
+      auto rot = [&](Vec2 v) { return Vec2{v.x * cs - v.y * sn, v.x * sn + v.y * cs}; };
+      const Vec2 end = root[k] + rot(target[k] - root[k]);
+      if (end.y >= -0.004f) {
+        mid[k] = root[k] + rot(r);
+        mid[k].y = std::max(mid[k].y, 0.f);
+        target[k] = end;
+        continue;
+      }
+    }
+    const Vec2 other = (mid[k] - m0[k]).norm() < 1e-7f ? m1[k] : m0[k];
+    if (mid[k].y < -0.004f && other.y > mid[k].y) mid[k] = other;
+  }
 }
 
 }  // namespace stickgen::synth

@@ -8,6 +8,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <span>
 
 #include "stickgen/motion.hpp"
 #include "stickgen/synth.hpp"
@@ -32,6 +33,19 @@ inline float wrap_pi(float a) {  // into (-pi, pi]
   if (a < 0.f) a += kTwoPi;
   return a - kPi;
 }
+// a -> b along the shorter arc.
+inline float lerp_angle(float a, float b, float w) { return a + wrap_pi(b - a) * w; }
+// A shoulder angle in the arm's own range [-1.9, 2 pi - 1.9): from well behind the back, forward,
+// through overhead and on to behind the head. Arms never pass the cut (up behind the back), so plain
+// interpolation between two arm angles in this range never flips to the other way round, as the
+// shorter arc does between an arm swung back and one raised overhead.
+inline float arm_angle(float a) {
+  constexpr float lo = -1.9f;
+  a = std::fmod(a - lo, kTwoPi);
+  if (a < 0.f) a += kTwoPi;
+  return a + lo;
+}
+inline float lerp_arm(float a, float b, float w) { return lerp(arm_angle(a), arm_angle(b), w); }
 
 // Bone lengths and widths of one actor (units).
 struct Body {
@@ -96,6 +110,15 @@ float leg_height(const Body& b, float hip, float knee);
 // World-space two-bone IK: returns the middle joint for root->target with lengths a, b,
 // choosing the bend side closer to `hint`; target is moved within reach if needed.
 Vec2 solve_two_bone(Vec2 root, Vec2& target, float a, float b, Vec2 hint);
+// Both middle-joint solutions (target moved within reach as above).
+void two_bone_solutions(Vec2 root, Vec2& target, float a, float b, Vec2& m1, Vec2& m2);
+// IK of one limb over consecutive frames (target moved within reach): the middle joint (knee, elbow)
+// keeps the side it bent to in the previous frame; when the generator's limb (hint = its middle joint,
+// hint_end = its end) bends the other way for a while, it switches at the frame where the two solutions are closest, so it crosses
+// over as the limb straightens instead of popping (a knee seen from the front, mid-turn). Never into
+// the ground when the other side is not.
+void solve_limb(std::span<const Vec2> root, std::span<Vec2> target, std::span<const Vec2> hint,
+                std::span<const Vec2> hint_end, float a, float b, float straight, std::span<Vec2> mid);
 
 // Deterministic random numbers (splitmix64): identical on every platform.
 struct Rng {

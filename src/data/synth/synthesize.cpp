@@ -62,7 +62,52 @@ struct Actor {
   std::vector<std::unique_ptr<Motion>> motions;
   std::vector<LocalPose> poses;
   std::vector<Joints> joints;
+  float life[22] = {};  // seeded phases (0-19) and rate factors (20, 21) of the life layer
 };
+
+// Life: breathing, a drifting head, idle arms and a slow sway of the torso, added to every pose.
+// Too small to read as motion in an active pose, enough that no held posture (sitting, lying, idle,
+// a long hug) is ever a still frame: several incommensurate sines per part, seeded per actor.
+void add_life(LocalPose& p, const Body& body, const float* ph, float t) {
+  const float s = body.leg() / 1.2f;
+  // Slow drift plus a faint quicker tremor (so that a drift's turning points are not still frames).
+  auto wob = [&](int i, float f1, float f2, float f3) {
+    return 0.5f * std::sin(kTwoPi * (f1 * ph[20] * t + ph[i])) + 0.3f * std::sin(kTwoPi * (f2 * ph[21] * t + ph[i + 1])) +
+           0.2f * std::sin(kTwoPi * (f3 * ph[21] * t + ph[i + 2]));
+  };
+  // Lying on the back (lean ~ -pi/2) or the front (~ +pi/2): everything that moves, moves up, off the floor.
+  const float flat = smooth((std::fabs(p.lean) - 0.8f) / 0.5f);
+  const float up = p.lean > 0.f ? -1.f : 1.f;  // torso bend that raises the neck of a flat body
+  auto signed_or_up = [&](float w) { return lerp(w, 0.5f + 0.5f * w, flat); };
+  // A hand or the head already near the floor (hands planted to stand up, a head on the ground) does
+  // not drift into it: its share fades out below 0.12 units.
+  Joints j;
+  local_fk(body, p, j);
+  // (A hand pinned to the ground is held there by the hand locks, which keep it out of the floor.)
+  auto near_floor = [&](int side, Vec2 wrist, Vec2 elbow) {
+    const float n = lerp(smooth(std::min(wrist.y, elbow.y) / 0.12f), 1.f, flat);
+    return p.hand[side] == kHandPin ? lerp(n, 1.f, clamp01(p.hand_w[side])) : n;
+  };
+  const float near_l = near_floor(L, j[v3::l_wrist], j[v3::l_elbow]);
+  const float near_r = near_floor(R, j[v3::r_wrist], j[v3::r_elbow]);
+  const float near_h = smooth((j[v3::head_center].y - body.head) / 0.12f);
+  const float breath = 0.5f + 0.5f * std::sin(kTwoPi * (0.26f * ph[20] * t + ph[0]));
+  p.bend += lerp(0.014f * (breath - 0.5f), up * 0.02f * breath, flat);
+  p.shrug[L] += 0.007f * s * breath, p.shrug[R] += 0.007f * s * breath;
+  p.nod += 0.04f * near_h * wob(1, 0.11f, 0.29f, 0.9f);
+  // The torso sways more when seated or kneeling (nothing else may be free to move: hands planted
+  // behind the back), and the pelvis shifts its weight a little (not when lying).
+  const float seated = 1.f - smooth((p.py / body.leg() - 0.4f) / 0.4f);
+  const float sway = wob(4, 0.09f, 0.23f, 0.85f);
+  p.lean += lerp(lerp(0.035f, 0.05f, seated) * std::min(near_l, near_r) * sway, up * 0.015f * (0.5f + 0.5f * sway), flat);
+  p.px += (1.f - flat) * 0.012f * s * wob(10, 0.07f, 0.17f, 0.7f);
+  for (int side = 0; side < 2; ++side) {
+    const int i = side ? 13 : 7;
+    const float near = side ? near_r : near_l;
+    p.sh[side] += 0.06f * near * signed_or_up(wob(i, side ? 0.17f : 0.13f, side ? 0.41f : 0.37f, side ? 1.2f : 1.1f));
+    p.el[side] = std::max(0.f, p.el[side] + 0.05f * near * wob(i + 3, side ? 0.29f : 0.23f, 0.53f, side ? 1.05f : 0.95f));
+  }
+}
 
 float mood_tempo(Expression e) {
   switch (e) {
@@ -209,6 +254,11 @@ void Engine::build_actors() {
     else if (a < static_cast<int>(opts_.styles.size())) act.style = opts_.styles[a];
     else act.style = random_style(opts_.seed, a, ap.kind);
     act.body = make_body(act.style.body);
+    {
+      Rng rng(opts_.seed * 0x9E3779B97F4A7C15ull ^ (static_cast<uint64_t>(a) + 1) * 0xA24BAED4963EE407ull ^ 0x11FEull);
+      for (int i = 0; i < 20; ++i) act.life[i] = rng.uniform();
+      act.life[20] = rng.uniform(0.85f, 1.15f), act.life[21] = rng.uniform(0.85f, 1.15f);  // rate factors
+    }
     const auto timeline = normalise_timeline(ap.timeline, duration_);
     Posture posture = Posture::standing;
     int idx = 0;
@@ -294,7 +344,11 @@ void Engine::build_actors() {
       Seg& g = kept[i];
       const Seg& p = kept[i - 1];
       float b = std::clamp(0.4f / std::sqrt(g.tempo), 0.3f, 0.5f);
-      b = std::max(b, 1.5f * std::fabs(g.speed - p.speed) / kAccelBudget);
+      // A smoothstep speed change over b peaks at 1.5 dv / b. When one side stands still its body is
+      // fixed in the world while the other rides on the moving anchor, and blending the two poses on top
+      // of the speed ramp doubles that peak (about 3 dv / b).
+      const bool fixed = p.speed == 0.f || g.speed == 0.f || oscillating_travel(p.action) || oscillating_travel(g.action);
+      b = std::max(b, (fixed ? 3.f : 1.5f) * std::fabs(g.speed - p.speed) / kAccelBudget);
       if (g.from == Posture::horizontal || p.action == act::flying || p.action == act::swimming) b = std::max(b, 0.8f);
       const float dg = (g.k1 - g.k0) / fps_, dp = (p.k1 - p.k0) / fps_;
       g.blend = std::min({b, 0.6f * dg, 0.6f * dp});
@@ -535,7 +589,9 @@ float Engine::facing_update(int a, int i, int k, float t, float psi_prev, float 
   const float base = want > 0.f ? 0.f : kPi;
   const float nearest = base + std::round((psi_prev - base) / kTwoPi) * kTwoPi;
   if (std::fabs(nearest - psi_prev) > 1e-4f && s.action != act::turn) {
-    start_turn(a, t - 1.f / fps_, psi_prev, want, v, s.tempo);
+    // The turn must suit the speed the segment is heading for, not only the (blended) one it has now.
+    const float vturn = std::fabs(v) > std::fabs(s.speed) || oscillating_travel(s.action) ? v : s.speed;
+    start_turn(a, t - 1.f / fps_, psi_prev, want, vturn, s.tempo);
     if (tr.active) {
       const float u = (t - tr.t0) / tr.dur;
       return tr.psi0 + (tr.psi1 - tr.psi0) * smooth(u);
@@ -641,7 +697,7 @@ void Engine::poses() {
           overlays[seg]->eval(k, ts, o);
           const float w = ramp(ts, 0.f, 0.4f) * (1.f - ramp(ts, A.segs[seg].end - A.segs[seg].start - 0.3f, 0.3f));
           for (int side = 0; side < 2; ++side) {
-            out.sh[side] = lerp(out.sh[side], o.sh[side], w);
+            out.sh[side] = lerp_arm(out.sh[side], o.sh[side], w);
             out.el[side] = lerp(out.el[side], o.el[side], w);
             out.shrug[side] = lerp(out.shrug[side], o.shrug[side], w);
             if (o.hand[side] == kHandClap) out.hand[side] = kHandClap, out.hand_w[side] = o.hand_w[side] * w;
@@ -656,20 +712,53 @@ void Engine::poses() {
         eval(i - 1, q);
         p = blend_with_contacts(A.body, q, p, smooth((t - s.start) / s.blend));
       }
+      add_life(p, A.body, A.life, t);
       // Facing the viewer mid-turn, arms and a horizontal torso relax towards neutral so no bone
       // has to pass through the picture plane's normal.
+      // Every weight here is continuous in time: a hand relaxes as its contact fades, a torso as it
+      // leans past 0.5 rad, and the pelvis is only ever raised (a flier keeps its height).
       const float sp = std::sin(A.track.psi[k]);
       const float nw = sp * sp;
       if (nw > 1e-6f) {
         for (int side = 0; side < 2; ++side) {
-          if (p.hand[side] != kHandFree) continue;
-          p.sh[side] = lerp(p.sh[side], 0.1f, nw);
-          p.el[side] = lerp(p.el[side], 0.25f, nw);
+          const float w = nw * (p.hand[side] == kHandFree ? 1.f : 1.f - clamp01(p.hand_w[side]));
+          p.sh[side] = lerp_arm(p.sh[side], 0.1f, w);
+          p.el[side] = lerp(p.el[side], 0.25f, w);
         }
-        if (std::fabs(p.lean) > 0.7f) {
+        // An upright standing body straightens its legs as it faces the viewer: a planar knee cannot
+        // pass through the hip-ankle line while the leg is bent, so a turn with bent knees would make
+        // them pop from one side to the other. The pelvis is offered a straight-leg height; the feet
+        // locks lower it back to exactly where the planted feet are reached.
+        const float leg = A.body.leg();
+        // (Standing and stepping only: a runner's legs swing through the turn.)
+        const float uw = nw * smooth((p.py / leg - 0.6f) / 0.2f) * (1.f - smooth((std::fabs(p.lean) - 0.5f) / 0.4f)) *
+                         (1.f - smooth(std::fabs(A.track.v[k]) / 4.f));
+        if (uw > 1e-6f) {  // (a foot in the air stays where it was: its leg is re-aimed from the raised hip)
+          Joints lj;
+          local_fk(A.body, p, lj);
+          p.py = lerp(p.py, std::max(p.py, 1.02f * leg), uw);
+          for (int side = 0; side < 2; ++side)
+            if (!p.foot[side]) leg_ik(A.body, {p.px, p.py}, lj[side == L ? v3::l_ankle : v3::r_ankle], p.hip[side], p.knee[side]);
+        }
+        // Nor may a leg bone lie near the horizontal then (a runner's thigh or kicked-up shin): it would
+        // swing through vertical to its mirror image within a frame or two. Thigh and knee are limited.
+        const float upright = 1.f - smooth((std::fabs(p.lean) - 0.5f) / 0.4f);
+        for (int side = 0; side < 2; ++side) {
+          const float hip = std::clamp(p.hip[side], -0.7f, 0.7f);
+          p.hip[side] = lerp(p.hip[side], hip, nw * upright);
+          p.knee[side] = lerp(p.knee[side], std::min(p.knee[side], std::max(0.f, hip + 0.9f)), nw * upright);
+        }
+        const float lw = nw * smooth((std::fabs(p.lean) - 0.5f) / 0.4f);
+        if (lw > 1e-6f) {
           LocalPose neutral = standing_pose(A.body);
           neutral.foot[0] = p.foot[0], neutral.foot[1] = p.foot[1];
-          p = blend(p, neutral, nw);
+          for (int side = 0; side < 2; ++side) neutral.hand[side] = p.hand[side], neutral.hand_w[side] = p.hand_w[side];
+          neutral.px = p.px;
+          neutral.py = std::max(p.py, neutral.py);
+          const uint8_t hands[2] = {p.hand[0], p.hand[1]};
+          const float hw[2] = {p.hand_w[0], p.hand_w[1]};
+          p = blend(p, neutral, lw);
+          for (int side = 0; side < 2; ++side) p.hand[side] = hands[side], p.hand_w[side] = hw[side];
         }
       }
       A.poses[k] = p;
@@ -781,10 +870,16 @@ void limb_targets(const std::vector<Vec2>& g, const std::vector<uint8_t>& contac
       }
       // Within a couple of frames of touching down (or after lifting off) and still low, the foot
       // is already over its spot: it sets down and picks up vertically.
-      if (f[q].y < 0.05f) {
-        if (b < T && b - q <= 2 && pins[n].at.y == 0.f) f[q].x = pins[n].at.x;
-        if (a >= 0 && q - a <= 2 && pins[n - 1].at.y == 0.f) f[q].x = pins[n - 1].at.x;
+      // (Weights fade over three frames and with height, so the correction never jumps.)
+      {
+        const float low = 1.f - smooth((f[q].y - 0.03f) / 0.05f);
+        if (b < T && pins[n].at.y == 0.f) f[q].x = lerp(f[q].x, pins[n].at.x, low * clamp01((4.f - (b - q)) / 3.f));
+        if (a >= 0 && pins[n - 1].at.y == 0.f) f[q].x = lerp(f[q].x, pins[n - 1].at.x, low * clamp01((4.f - (q - a)) / 3.f));
       }
+      // Between two ground contacts a swinging foot clears the ground by 3.5 cm (a low swing mid-turn
+      // would brush along it), except in the frames just after lifting off and just before setting down.
+      if (a >= 0 && b < T && pins[n - 1].at.y == 0.f && pins[n].at.y == 0.f && !step && std::min(q - a, b - q) >= 2)
+        f[q].y = std::max(f[q].y, 0.035f);
     }
   }
   for (auto& p : f) p.y = std::max(p.y, 0.f);
@@ -845,14 +940,33 @@ void Engine::lock_feet(Actor& A) {
       if (sm[k] < 0.f)
         for (auto& j : A.joints[k]) j.y += sm[k];
   }
-  for (int k = 0; k < T_; ++k)
-    for (int s = 0; s < 2; ++s) {
-      Vec2 target = f[s][k];
-      const Vec2 knee = solve_two_bone(A.joints[k][hipj[s]], target, b.thigh, b.shin, A.joints[k][kneej[s]]);
-      A.joints[k][kneej[s]] = knee;
-      A.joints[k][ankle[s]] = target;
-    }
+  std::vector<Vec2> root(T_), hint(T_), hint_end(T_), mid(T_);
+  for (int s = 0; s < 2; ++s) {
+    for (int k = 0; k < T_; ++k)
+      root[k] = A.joints[k][hipj[s]], hint[k] = A.joints[k][kneej[s]], hint_end[k] = A.joints[k][ankle[s]];
+    solve_limb(root, f[s], hint, hint_end, b.thigh, b.shin, 0.1f * scale, mid);
+    for (int k = 0; k < T_; ++k) A.joints[k][kneej[s]] = mid[k], A.joints[k][ankle[s]] = f[s][k];
+  }
 }
+
+namespace {
+// Two-bone IK of one limb at frames ks (ascending) with targets/roots/hints; each run of consecutive
+// frames is solved as one (solve_limb keeps the bend side from frame to frame). Writes mids, adjusts targets.
+void solve_frames(const std::vector<int>& ks, const std::vector<Vec2>& roots, std::vector<Vec2>& targets,
+                  const std::vector<Vec2>& hints, const std::vector<Vec2>& ends, float a, float b, float straight,
+                  std::vector<Vec2>& mids) {
+  const size_t n = ks.size();
+  mids.assign(n, Vec2{});
+  for (size_t i = 0; i < n;) {
+    size_t e = i + 1;
+    while (e < n && ks[e] == ks[e - 1] + 1) ++e;
+    solve_limb(std::span(roots).subspan(i, e - i), std::span(targets).subspan(i, e - i),
+               std::span(hints).subspan(i, e - i), std::span(ends).subspan(i, e - i), a, b, straight,
+               std::span(mids).subspan(i, e - i));
+    i = e;
+  }
+}
+}  // namespace
 
 void Engine::lock_hands(Actor& A) {
   using namespace v3;
@@ -865,15 +979,21 @@ void Engine::lock_hands(Actor& A) {
     if (!any) continue;
     std::vector<Vec2> g(T_), f;
     std::vector<uint8_t> c(T_), pinned;
-    for (int k = 0; k < T_; ++k) g[k] = A.joints[k][wrist[s]], c[k] = A.poses[k].hand[s] == kHandPin;
+    // Pinned once the pose that pins the hand has taken over (a blend into climbing or crawling pins
+    // the hand where it arrives, not where it was when the blend began).
+    for (int k = 0; k < T_; ++k)
+      g[k] = A.joints[k][wrist[s]], c[k] = A.poses[k].hand[s] == kHandPin && A.poses[k].hand_w[s] > 0.99f;
     limb_targets(g, c, 0.12f * scale, std::max(3, static_cast<int>(0.25f * fps_)), 0.06f * scale,
                  std::max(2, static_cast<int>(0.2f * fps_)), false, f, pinned);
+    std::vector<int> ks;
+    std::vector<Vec2> roots, targets, hints, ends, mids;
     for (int k = 0; k < T_; ++k) {
       if ((f[k] - g[k]).norm() < 1e-6f) continue;
-      Vec2 target = f[k];
-      A.joints[k][el[s]] = solve_two_bone(A.joints[k][sh[s]], target, b.upper_arm, b.forearm, A.joints[k][el[s]]);
-      A.joints[k][wrist[s]] = target;
+      ks.push_back(k), roots.push_back(A.joints[k][sh[s]]), targets.push_back(f[k]), hints.push_back(A.joints[k][el[s]]);
+      ends.push_back(g[k]);
     }
+    solve_frames(ks, roots, targets, hints, ends, b.upper_arm, b.forearm, 0.1f * scale, mids);
+    for (size_t i = 0; i < ks.size(); ++i) A.joints[ks[i]][el[s]] = mids[i], A.joints[ks[i]][wrist[s]] = targets[i];
   }
 }
 
@@ -902,8 +1022,13 @@ void Engine::meet_hands() {
           const Vec2 other = act.joints[k][wrist[o]];
           target = p.hand[o] == kHandClap ? (own + other) * 0.5f : other;
         } else {
-          // Partner: the actor this segment interacts with.
-          const Seg& sg = act.segs[i];
+          // Partner: the actor this segment interacts with (while the next segment blends in, the
+          // interaction being left: its hands let go gradually instead of snapping back).
+          const Seg* sgp = &act.segs[i];
+          if (sgp->inter < 0 && i > 0 && act.segs[i - 1].inter >= 0 &&
+              k < sgp->k0 + static_cast<int>(std::ceil(sgp->blend * fps_)) + 1)
+            sgp = &act.segs[i - 1];
+          const Seg& sg = *sgp;
           int partner = -1;
           if (sg.inter >= 0) partner = inter_[sg.inter].a == a ? inter_[sg.inter].b : inter_[sg.inter].a;
           if (partner < 0) continue;
@@ -919,7 +1044,12 @@ void Engine::meet_hands() {
             const Vec2 chest = pa.joints[k][v3::chest];
             const Vec2 neck = pa.joints[k][v3::neck];
             const float sc = pa.body.leg() / 1.2f;
-            if (sg.action == act::hug) target = chest * 0.6f + neck * 0.4f + Vec2{-pf * 0.07f * sc, 0.f};
+            if (sg.action == act::hug) {
+              // Held close, the hands rub the partner's back a little (each its own rhythm).
+              const float t = static_cast<float>(k) / fps_;
+              const float rub = 0.035f * sc * std::sin(kTwoPi * (0.55f * t + 0.37f * s + 0.21f * a));
+              target = chest * 0.6f + neck * 0.4f + Vec2{-pf * 0.07f * sc, rub};
+            }
             else if (sg.action == act::push) target = chest * 0.5f + neck * 0.5f + Vec2{pf * 0.1f * sc, 0.f};
             else target = pa.joints[k][wrist[pa.style.left_handed ? 0 : 1]];
           }
@@ -928,14 +1058,23 @@ void Engine::meet_hands() {
       }
     }
   }
-  for (const auto& g : goals) {
-    Actor& act = actors_[g.a];
-    Vec2 target = g.at;
-    target.y = std::max(target.y, 0.f);
-    act.joints[g.k][el[g.s]] =
-        solve_two_bone(act.joints[g.k][sh[g.s]], target, act.body.upper_arm, act.body.forearm, act.joints[g.k][el[g.s]]);
-    act.joints[g.k][wrist[g.s]] = target;
-  }
+  // Per actor and hand, the goals in frame order.
+  for (int a = 0; a < A; ++a)
+    for (int side = 0; side < 2; ++side) {
+      Actor& act = actors_[a];
+      std::vector<int> ks;
+      std::vector<Vec2> roots, targets, hints, ends, mids;
+      for (const auto& g : goals) {
+        if (g.a != a || g.s != side) continue;
+        Vec2 target = g.at;
+        target.y = std::max(target.y, 0.f);
+        ks.push_back(g.k), roots.push_back(act.joints[g.k][sh[side]]), targets.push_back(target);
+        hints.push_back(act.joints[g.k][el[side]]), ends.push_back(act.joints[g.k][wrist[side]]);
+      }
+      solve_frames(ks, roots, targets, hints, ends, act.body.upper_arm, act.body.forearm, 0.1f * act.body.leg() / 1.2f,
+                   mids);
+      for (size_t i = 0; i < ks.size(); ++i) act.joints[ks[i]][el[side]] = mids[i], act.joints[ks[i]][wrist[side]] = targets[i];
+    }
 }
 
 void Engine::world() {
