@@ -11,7 +11,8 @@ generated frames, each output pose fed back as the next input), batch 1, 1 and 2
        the growing prefix recomputed 249 times, bidirectional
 
 plus the startup time of `stickgen forward` on one frame (process start to exit: load the model,
-run the text token and one frame, write the file) and the peak RSS of a 250-frame generation.
+run the text token and one frame, write the file), `stickgen generate` end to end (a 0.5 s and a
+10 s clip to .motion), and the peak RSS of a 250-frame generation.
 
   bench/compare_generation.py [--build build-runtime] [--torch-build build-runtime-torch]
                               [--repeat 5] [--threads 1,2] [--frames 250]
@@ -74,8 +75,10 @@ def main():
     tmp = tempfile.mkdtemp(prefix="stickgen-bench-")
     f32, f16 = os.path.join(tmp, "small.safetensors"), os.path.join(tmp, "small_f16.safetensors")
     ref = os.path.join(ROOT, "scripts", "reference_model.py")
-    subprocess.run([PY, ref, "save", "--preset", "small", "--seed", "0", "--out", f32], check=True)
-    subprocess.run([PY, ref, "save", "--preset", "small", "--seed", "0", "--dtype", "f16", "--out", f16], check=True)
+    # hashed-v1 text encoder and identity normalisation: lets `stickgen generate` run these weights
+    common = ["save", "--preset", "small", "--seed", "0", "--text-encoder", "hashed-v1-1024", "--identity-normalization"]
+    subprocess.run([PY, ref] + common + ["--out", f32], check=True)
+    subprocess.run([PY, ref] + common + ["--dtype", "f16", "--out", f16], check=True)
     load_before = os.getloadavg()[0]
     frames = ["--frames", str(a.frames)]
 
@@ -105,6 +108,13 @@ def main():
                                        os.path.join(tmp, "o.safetensors")], repeat=5)
     gen_rss = {name: timed_process([ours, "--model", model, "--repeat", "1"] + frames, repeat=1)[1]
                for name, model in (("fp32", f32), ("fp16", f16))}
+    # the product path end to end: prompt -> plan -> decode -> reconcile -> .motion file
+    generate = {}
+    for name, model in (("fp32", f32), ("fp16", f16)):
+        for seconds in ("0.5", str(a.frames / 25)):
+            generate[(name, seconds)] = timed_process(
+                [cli, "generate", "a person walks", "-q", "--model", model, "--seconds", seconds, "-o",
+                 os.path.join(tmp, "g.motion")], repeat=3)
     torch_startup = timed_process([torch_bench, "--model", f32, "--frames", "2", "--repeat", "1"],
                                   {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}, repeat=3) if have_torch else None
     load_after = os.getloadavg()[0]
@@ -166,6 +176,9 @@ def main():
     if torch_startup:
         print(f"  LibTorch (torch_bench_generate_torch, 1 frame, whole process): {torch_startup[0]:.1f} ms, "
               f"peak RSS {torch_startup[1]:.1f} MB")
+    print("`stickgen generate \"a person walks\" -o g.motion` (whole process, one actor, 25 fps):")
+    for (name, seconds), (ms, rss) in generate.items():
+        print(f"  {name} model file, {seconds:>4} s clip: {ms:7.1f} ms wall, peak RSS {rss:.1f} MB")
     print(f"peak RSS of a {a.frames}-frame generation with our runtime (/usr/bin/time): "
           f"fp32 file {gen_rss['fp32']:.1f} MB, fp16 file {gen_rss['fp16']:.1f} MB")
     print("checksums (sum of the last pose; (a) and (b) run the same causal network, (c) runs it bidirectionally):")

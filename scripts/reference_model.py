@@ -6,6 +6,7 @@ Readable on purpose: one module per line of SPEC §2, state_dict names exactly a
 
   reference_model.py save --preset small|medium|large|tiny --seed S
                           [--attention causal|bidirectional] [--dtype f32|f16|bf16]
+                          [--perturb-norms] [--text-encoder NAME] [--identity-normalization]
                           [--out model.safetensors] [--torch-bin pytorch_model.bin]
   reference_model.py run --model M.safetensors --inputs in.safetensors --out out.safetensors
                          [--attention causal|bidirectional]
@@ -299,7 +300,10 @@ def cmd_save(a):
         # rope.inv_freq is a buffer of exact constants: kept in f32 whatever the weight dtype
         tensors = {k: (v if k.endswith("rope.inv_freq") else v.to(cast)) for k, v in state.items()}
         meta = {"stickgen.format": "model", "stickgen.config": json.dumps(config),
-                "stickgen.text_encoder": "BAAI/bge-large-en-v1.5"}
+                "stickgen.text_encoder": a.text_encoder}
+        if a.identity_normalization:  # lets `stickgen generate` place the outputs of random weights
+            n = config["input_dim"]
+            meta["stickgen.normalization"] = json.dumps({"mean": [0.0] * n, "std": [1.0] * n})
         save_safetensors(a.out, tensors, meta)
 
 
@@ -339,6 +343,10 @@ def main(argv):
     s.add_argument("--attention", choices=["causal", "bidirectional"], default="causal")
     s.add_argument("--dtype", choices=["f32", "f16", "bf16"], default="f32")
     s.add_argument("--perturb-norms", action="store_true", help="randomise norm weights and all biases")
+    s.add_argument("--text-encoder", default="BAAI/bge-large-en-v1.5",
+                   help="recorded as stickgen.text_encoder (e.g. hashed-v1-1024 for `stickgen generate`)")
+    s.add_argument("--identity-normalization", action="store_true",
+                   help="record stickgen.normalization with mean 0 and std 1")
     s.add_argument("--out")
     s.add_argument("--torch-bin")
     r = sub.add_parser("run", help="forward pass in eval mode, every head written to --out")
