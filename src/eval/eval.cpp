@@ -208,10 +208,20 @@ std::string name_of(int action) {
 struct Tally {
   int64_t n = 0, ok1 = 0, ok5 = 0;
   std::map<int, std::array<int64_t, 3>> per;  // label -> n, ok1, ok5
+  std::map<int, std::map<int, int64_t>> wrong;  // label -> wrong top-1 -> count
   void add(const Scored& s) {
     ++n, ok1 += s.ok1, ok5 += s.ok5;
     auto& p = per[s.label];
     ++p[0], p[1] += s.ok1, p[2] += s.ok5;
+    if (!s.ok1) ++wrong[s.label][s.top1];
+  }
+  // The most frequent wrong answer for a label ("" when never wrong) and its share of the label.
+  std::pair<std::string, double> confused_with(int label) const {
+    auto it = wrong.find(label);
+    if (it == wrong.end() || it->second.empty()) return {"", 0.0};
+    auto best = std::max_element(it->second.begin(), it->second.end(),
+                                 [](const auto& a, const auto& b) { return a.second < b.second; });
+    return {std::string(action_name(best->first)), static_cast<double>(best->second) / per.at(label)[0]};
   }
   double top1() const { return n ? static_cast<double>(ok1) / n : 0; }
   double top5() const { return n ? static_cast<double>(ok5) / n : 0; }
@@ -596,7 +606,11 @@ json evaluate(const EvalOptions& o) {
   // The evaluator on real test windows (the ceiling).
   json per_action = json::object();
   for (const auto& [label, p] : real_tally.per)
-    per_action[name_of(label)] = {{"windows", p[0]}, {"top1", static_cast<double>(p[1]) / p[0]}, {"top5", static_cast<double>(p[2]) / p[0]}};
+  {
+    const auto [other, share] = real_tally.confused_with(label);
+    per_action[name_of(label)] = {{"windows", p[0]}, {"top1", static_cast<double>(p[1]) / p[0]},
+                                  {"top5", static_cast<double>(p[2]) / p[0]}, {"confused_with", other}, {"confused_share", share}};
+  }
   result["real"] = {{"windows", real_tally.n},
                     {"top1", real_tally.top1()},
                     {"top5", real_tally.top5()},
@@ -644,7 +658,11 @@ json evaluate(const EvalOptions& o) {
   const double mm_real = multimodality(real_features, real_labels, o.multimodality_pairs, mix(o.seed, 2));
   json gen_per_action = json::object();
   for (const auto& [label, p] : gen_tally.per)
-    gen_per_action[name_of(label)] = {{"samples", p[0]}, {"top1", static_cast<double>(p[1]) / p[0]}, {"top5", static_cast<double>(p[2]) / p[0]}};
+  {
+    const auto [other, share] = gen_tally.confused_with(label);
+    gen_per_action[name_of(label)] = {{"samples", p[0]}, {"top1", static_cast<double>(p[1]) / p[0]},
+                                      {"top5", static_cast<double>(p[2]) / p[0]}, {"confused_with", other}, {"confused_share", share}};
+  }
   json conf_labels = json::array(), conf_rows = json::array();
   for (int a : actions) conf_labels.push_back(name_of(a));
   for (int a : actions) {

@@ -170,10 +170,16 @@ std::string eval_markdown(const json& r) {
   md << "## Per action\n\n";
   std::vector<std::vector<std::string>> per;
   for (const auto& [name, real] : r["real"]["per_action"].items()) {
-    std::vector<std::string> row{name, count(real["windows"].get<double>()), pct(real["top1"].get<double>())};
+    std::string real_cell = pct(real["top1"].get<double>());
+    if (real.value("confused_share", 0.0) >= 0.1)
+      real_cell += " (" + pct(real["confused_share"].get<double>()) + " " + real["confused_with"].get<std::string>() + ")";
+    std::vector<std::string> row{name, count(real["windows"].get<double>()), real_cell};
     if (r["generation"]["per_action"].contains(name)) {
       const json& g = r["generation"]["per_action"][name];
-      row.push_back(pct(g["top1"].get<double>()));
+      std::string cell = pct(g["top1"].get<double>());
+      if (g.value("confused_share", 0.0) >= 0.1)
+        cell += " (" + pct(g["confused_share"].get<double>()) + " " + g["confused_with"].get<std::string>() + ")";
+      row.push_back(cell);
       row.push_back(pct(g["top5"].get<double>()));
     } else {
       row.push_back("-");
@@ -182,6 +188,7 @@ std::string eval_markdown(const json& r) {
     per.push_back(row);
   }
   md << table({"action", "real windows", "evaluator on real", "generated top-1", "generated top-5"}, per) << "\n";
+  md << "(In parentheses: the most frequent wrong answer when it takes at least 10 % of the action.)\n\n";
   md << "Charts: per_action.png, confusion.png (generated clips: rows = conditioned action), metrics.png, text_fidelity.png.\n\n";
   // The first prompt-suite segments the evaluator did not recognise, to read with the charts.
   md << "## Prompt-suite segments not recognised (first 20)\n\n";
