@@ -51,6 +51,12 @@ class BaseMotion : public Motion {
     return u - std::floor(u);
   }
   float X(int k) const { return c_.track->X[std::clamp(k, 0, static_cast<int>(c_.track->X.size()) - 1)]; }
+  // Time with a slow seeded wobble of the pace (about +-5 %, drifting over ~8 s): repetitions of a
+  // gesture are not metronomic, so no two cycles are identical. warped(0) = 0.
+  float warped(float t) const {
+    constexpr float f = 0.13f, a = 0.05f / (kTwoPi * f);
+    return t + a * (std::sin(kTwoPi * (f * t + ph_[2])) - std::sin(kTwoPi * ph_[2]));
+  }
   // Travel distance at an absolute time (linear between frames, extrapolated past the clip).
   float Xt(float seconds) const;
 

@@ -120,12 +120,13 @@ class Locomotion : public BaseMotion {
         break;
       }
       case act::dance: dance(t, ph, p); break;
-      case act::fight: guard(p), punches(t, p, 1.1f), partner_hands(t, p, kHandFree); break;
+      case act::fight: guard(p), punches(warped(t), p, 1.1f), partner_hands(t, p, kHandFree); break;
       case act::dodge: {
         guard(p);
-        const float w = std::sin(kTwoPi * (0.8f * c_.tempo * t + ph_[0]));
+        const float tw = warped(t);
+        const float w = std::sin(kTwoPi * (0.8f * c_.tempo * tw + ph_[0]));
         p.lean += 0.3f * A * w;
-        p.py -= 0.08f * s * (1.f + std::sin(kTwoPi * (1.6f * c_.tempo * t + ph_[1])));
+        p.py -= 0.08f * s * (1.f + std::sin(kTwoPi * (1.6f * c_.tempo * tw + ph_[1])));
         p.px -= 0.1f * s * w;
         break;
       }
@@ -174,7 +175,8 @@ class Locomotion : public BaseMotion {
     const float u = cycle(t + 0.37f * c_.actor, period);
     const int n = static_cast<int>(std::floor(t * c_.tempo / period + c_.style->phase));
     const int hand = (n + c_.actor) % 3 == 2 ? dom_ : off_;
-    const float e = window(u, 0.55f, 0.85f, 0.12f);
+    const float d = std::max(0.12f, 0.14f * c_.tempo / period);  // no quicker than 0.14 s out or back
+    const float e = window(u, 0.55f - 0.5f * (d - 0.12f), 0.85f + 0.5f * (d - 0.12f), d);
     if (e <= 0.f) return;
     const Joints j = local_joints(b_, p);
     const Vec2 sh = j[hand == L ? v3::l_shoulder : v3::r_shoulder];
@@ -229,6 +231,7 @@ class Gesture : public BaseMotion {
     const float in = ramp(t, 0.f, 0.35f / c_.tempo);  // raise into the gesture
     p = stand(k, t, c_.action == act::stand ? 0.3f : 1.f);
     const LocalPose rest = p;
+    if (!(c_.action == act::catching && c_.sync_period > 0.f) && c_.action != act::salute) t = warped(t);
     switch (c_.action) {
       case act::idle: {
         p.sh[L] += 0.03f * std::sin(kTwoPi * (0.3f * t + ph_[2]));
@@ -414,7 +417,9 @@ class Gesture : public BaseMotion {
         const float u = cycle(t, 1.0f);
         const int n = static_cast<int>(std::floor(t * c_.tempo + c_.style->phase));
         const int hand = n % 2 ? dom_ : off_;
-        const float e = window(u, 0.5f, 0.8f, 0.12f);
+        // Out and back in no less than 0.14 s each (3.5 frames): a quick jab is fast, not a teleport.
+        const float d = std::max(0.12f, 0.14f * c_.tempo);
+        const float e = window(u, 0.5f - 0.5f * (d - 0.12f), 0.8f + 0.5f * (d - 0.12f), d);
         if (e > 0.f) {
           const Joints j = local_joints(b_, p);
           const Vec2 sh = j[hand == L ? v3::l_shoulder : v3::r_shoulder];
@@ -653,7 +658,12 @@ class Keyed : public BaseMotion {
   void eval(int k, float t, LocalPose& p) override {
     const float x0 = X(k);
     float tt = t;
-    if (period_ > 0.f && t > intro_) tt = intro_ + std::fmod(t - intro_, period_);
+    if (period_ > 0.f && t > intro_) {
+      // Each repetition takes its own time (+-4 %), except a throw someone is catching in time with.
+      float start = intro_, len = cycle_length(0);
+      for (int n = 1; t >= start + len && n < 10000; ++n) start += len, len = cycle_length(n);
+      tt = intro_ + (t - start) * period_ / len;
+    }
     p = sample_keys(b_, keys_, tt);
     p.px += base_ - x0;
     // Breathing keeps even a held pose alive.
@@ -675,6 +685,11 @@ class Keyed : public BaseMotion {
 
  private:
   void add(float t, const LocalPose& p) { keys_.push_back({t / c_.tempo, p}); }
+  float cycle_length(int n) const {
+    if (c_.action == act::throwing) return period_;
+    Rng r(c_.seed ^ (0xC1C1Eull + 0x9E3779B97F4A7C15ull * static_cast<uint64_t>(n + 1)));
+    return period_ * r.uniform(0.96f, 1.04f);
+  }
   // The posture the segment starts from (the previous motion ended there).
   LocalPose from_pose() const {
     const float s = sc();

@@ -45,7 +45,13 @@ LocalPose blend(const LocalPose& a, const LocalPose& b, float w) {
     // A hand target fades with its pose's weight, so a contact ends smoothly.
     const float wa = a.hand[s] ? a.hand_w[s] * (1.f - w) : 0.f, wb = b.hand[s] ? b.hand_w[s] * w : 0.f;
     o.hand[s] = wb >= wa ? (b.hand[s] ? b.hand[s] : a.hand[s]) : a.hand[s];
-    o.hand_w[s] = (o.hand[s] == a.hand[s] ? wa : 0.f) + (o.hand[s] == b.hand[s] ? wb : 0.f);
+    if (a.hand[s] && b.hand[s] && a.hand[s] != b.hand[s]) {
+      // Two different contacts (a hug's hands on a back, a bat's grip): one lets go as the other takes
+      // hold, passing through no contact at all where their weights cross, so the target never jumps.
+      o.hand_w[s] = std::fabs(wb - wa);
+    } else {
+      o.hand_w[s] = (o.hand[s] == a.hand[s] ? wa : 0.f) + (o.hand[s] == b.hand[s] ? wb : 0.f);
+    }
   }
   return o;
 }

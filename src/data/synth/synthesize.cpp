@@ -425,7 +425,11 @@ void Engine::enter_segment(int a, int i, int k) {
   s.ctrl_v = k > 0 ? A.track.v[k - 1] : 0.f;
   if (s.action == act::spin) {
     const float dur = std::max(0.3f, s.end - s.start - 0.25f);
-    s.spin_turns = std::max(1, static_cast<int>(std::lround(1.3f * s.tempo * dur)));
+    // At most ~1.1 turns a second on average (the smootherstep peaks near 2 turns/s, 30 degrees a frame):
+    // faster, the limbs would flip through their mirror images from one frame to the next.
+    // ("spins three times" still spins three times.)
+    s.spin_turns = std::max(1, std::min(static_cast<int>(std::lround(1.3f * s.tempo * dur)), static_cast<int>(1.1f * dur)));
+    if (s.repeats > 0) s.spin_turns = s.repeats;
     s.spin_dir = (s.seed >> 7) & 1 ? 1.f : -1.f;
   }
   if (s.action == act::turn) {
@@ -871,10 +875,16 @@ void limb_targets(const std::vector<Vec2>& g, const std::vector<uint8_t>& contac
       // Within a couple of frames of touching down (or after lifting off) and still low, the foot
       // is already over its spot: it sets down and picks up vertically.
       // (Weights fade over three frames and with height, so the correction never jumps.)
+      // Near both ends of a short gap the two pulls share the frame instead of the later one winning.
       {
         const float low = 1.f - smooth((f[q].y - 0.03f) / 0.05f);
-        if (b < T && pins[n].at.y == 0.f) f[q].x = lerp(f[q].x, pins[n].at.x, low * clamp01((4.f - (b - q)) / 3.f));
-        if (a >= 0 && pins[n - 1].at.y == 0.f) f[q].x = lerp(f[q].x, pins[n - 1].at.x, low * clamp01((4.f - (q - a)) / 3.f));
+        const float cb = b < T && pins[n].at.y == 0.f ? low * clamp01((4.f - (b - q)) / 3.f) : 0.f;
+        const float ca = a >= 0 && pins[n - 1].at.y == 0.f ? low * clamp01((4.f - (q - a)) / 3.f) : 0.f;
+        const float sum = ca + cb, k = sum > 1.f ? 1.f / sum : 1.f;
+        float dx = 0.f;
+        if (ca > 0.f) dx += ca * (pins[n - 1].at.x - f[q].x);
+        if (cb > 0.f) dx += cb * (pins[n].at.x - f[q].x);
+        f[q].x += k * dx;
       }
       // Between two ground contacts a swinging foot clears the ground by 3.5 cm (a low swing mid-turn
       // would brush along it), except in the frames just after lifting off and just before setting down.
