@@ -2,6 +2,8 @@
 // (phase 1), the per-segment motion generators (phase 2) and interaction schedules.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <memory>
 #include <vector>
 
@@ -52,6 +54,7 @@ struct SegmentCtx {
   // Catching in time with a partner's throws: the ball arrives at sync_offset + n * sync_period
   // (absolute seconds); sync_period 0 = own rhythm.
   float sync_period = 0.f, sync_offset = 0.f;
+  float blend_in = 0.f;    // seconds the previous motion takes to blend out (the travel may still move)
   uint64_t seed = 0;
   float duration() const { return end - start; }
 };
@@ -73,6 +76,8 @@ Posture end_posture(int action, Posture from);
 bool needs_standing(int action);
 // Upper-body actions that can be layered on another ("walks while waving").
 bool overlay_action(int action);
+// Seconds crawling takes to get down onto all fours from standing (no quicker than ~1 s).
+inline float crawl_entry_seconds(float tempo) { return std::max(0.95f, 1.1f / std::sqrt(tempo)); }
 // Whether a fall (of this segment seed) goes forwards onto the front instead of backwards.
 bool fall_forward(uint64_t seed);
 

@@ -255,7 +255,7 @@ BaseMotion::BaseMotion(const SegmentCtx& c, int k0, int k1) : c_(c), k0_(k0), k1
   const float stagger = rng.uniform(0.04f, 0.1f) * scale_;
   const bool right_front = rng.chance(0.5f);
   // Feet go where the travel anchor comes to rest once the previous motion has blended out.
-  const float x0 = X(k0 + static_cast<int>(0.5f * c.fps));
+  const float x0 = X(k0 + static_cast<int>(std::max(0.5f, c.blend_in + 0.1f) * c.fps));
   feet_[L] = x0 + (right_front ? -stagger : stagger) * 0.5f;
   feet_[R] = x0 + (right_front ? stagger : -stagger) * 0.5f;
   dom_ = c.dom;

@@ -653,6 +653,16 @@ class Keyed : public BaseMotion {
   Keyed(const SegmentCtx& c, int k0, int k1) : BaseMotion(c, k0, k1) {
     base_ = 0.5f * (feet_[L] + feet_[R]);
     build();
+    // Getting up finishes within its segment: the next motion starts standing. A slow tempo in a short
+    // segment is quickened (up to 2.5 times) rather than cut off halfway, which would leave the next
+    // blend a whole posture to cover (a body rising from the floor in a third of a second).
+    if ((c_.action == act::get_up || c_.action == act::stand) && keys_.size() > 1) {
+      const float avail = std::max(0.2f, c_.duration() - 0.15f), last = keys_.back().t;
+      if (last > avail) {
+        const float k = std::max(avail / last, 0.4f);
+        for (auto& key : keys_) key.t *= k;
+      }
+    }
   }
 
   void eval(int k, float t, LocalPose& p) override {
@@ -1217,7 +1227,7 @@ class Climb : public BaseMotion {
 class Crawl : public BaseMotion {
  public:
   Crawl(const SegmentCtx& c, int k0, int k1) : BaseMotion(c, k0, k1) {
-    entry_ = c.from == Posture::all_fours ? 0.f : 1.1f / c.tempo;
+    entry_ = c.from == Posture::all_fours ? 0.f : crawl_entry_seconds(c.tempo);
     // Down onto one knee, then onto the hands.
     const float s = sc(), T = entry_;
     LocalPose first = pose_stand_at(b_, -0.05f * s, 0.06f * s);

@@ -36,6 +36,7 @@ struct Seg {
   int overlay = -1;   // upper-body action layered on this one ("walks while waving")
   float sync_period = 0.f, sync_offset = 0.f;  // catching in time with a thrower
   float blend = 0.f;  // seconds blending in from the previous segment
+  float pre = 0.f;    // seconds before its start that the speed already changes towards it (a stop too big for the blend)
   float speed = 0.f;  // base local speed (signed)
   Posture from = Posture::standing;
   int inter = -1;     // index of the interaction it takes part in
@@ -347,11 +348,21 @@ void Engine::build_actors() {
       // A smoothstep speed change over b peaks at 1.5 dv / b. When one side stands still its body is
       // fixed in the world while the other rides on the moving anchor, and blending the two poses on top
       // of the speed ramp doubles that peak (about 3 dv / b).
-      const bool fixed = p.speed == 0.f || g.speed == 0.f || oscillating_travel(p.action) || oscillating_travel(g.action);
-      b = std::max(b, (fixed ? 3.f : 1.5f) * std::fabs(g.speed - p.speed) / kAccelBudget);
+      // (3.5 rather than 3: the next pose may itself be moving fast, e.g. crouching down to crawl.)
+      // (Crawling starts from standing still: it only moves off once down on all fours.)
+      const float g_speed = g.action == act::crawling && g.from != Posture::all_fours ? 0.f : g.speed;
+      const bool fixed = p.speed == 0.f || g_speed == 0.f || oscillating_travel(p.action) || oscillating_travel(g.action);
+      const float dv = std::fabs(g_speed - p.speed);
+      b = std::max(b, (fixed ? 3.5f : 1.5f) * dv / kAccelBudget);
       if (g.from == Posture::horizontal || p.action == act::flying || p.action == act::swimming) b = std::max(b, 0.8f);
       const float dg = (g.k1 - g.k0) / fps_, dp = (p.k1 - p.k0) / fps_;
       g.blend = std::min({b, 0.6f * dg, 0.6f * dp});
+      // A stop the next segment is too short to absorb (a sprint, then half a second of idling): the
+      // speed starts changing before the boundary, within the previous segment after its own blend-in,
+      // so the speed ramp (1.5 dv over its length) stays within the budget. Only towards a plain speed.
+      const float ramp_need = 1.5f * dv / kAccelBudget;
+      if (ramp_need > g.blend && g.dir != Direction::toward && g.dir != Direction::away && !paired_action(g.action))
+        g.pre = std::clamp(ramp_need - g.blend, 0.f, std::max(0.f, dp - p.blend - 0.1f));
     }
     act.segs = std::move(kept);
     act.track.x.assign(T_, 0.f);
@@ -530,7 +541,7 @@ float Engine::segment_speed(int a, int i, int k, float t) {
   }
   // Crawling starts once the body is down on all fours.
   if (s.action == act::crawling && s.from != Posture::all_fours)
-    return s.speed * ramp(t - s.start, 1.1f / s.tempo + 0.2f, 0.5f);
+    return s.speed * ramp(t - s.start, crawl_entry_seconds(s.tempo) + 0.2f, 0.5f);
   return s.speed;
 }
 
@@ -617,9 +628,19 @@ void Engine::travel() {
       Seg& s = act.segs[i];
       if (k == s.k0) enter_segment(a, i, k);
       float v = segment_speed(a, i, k, t);
-      if (i > 0 && s.blend > 0.f && t < s.start + s.blend) {
-        const float w = smooth((t - act.segs[i].start) / s.blend);
+      // One speed ramp over [start - pre, start + blend]: before the boundary towards the speed the
+      // next segment starts with, after it between the two segments' own speeds.
+      if (i > 0 && s.blend + s.pre > 0.f && t < s.start + s.blend) {
+        const float w = smooth((t - (s.start - s.pre)) / (s.pre + s.blend));
         v = lerp(segment_speed(a, i - 1, k, t), v, w);
+      }
+      if (i + 1 < static_cast<int>(act.segs.size())) {
+        const Seg& next = act.segs[i + 1];
+        if (next.pre > 0.f && t >= next.start - next.pre) {
+          const float w = smooth((t - (next.start - next.pre)) / (next.pre + next.blend));
+          const bool still = oscillating_travel(next.action) || (next.action == act::crawling && next.from != Posture::all_fours);
+          v = lerp(v, still ? 0.f : next.speed, w);
+        }
       }
       const float psi_prev = k > 0 ? act.track.psi[k - 1] : act.track.psi[0];
       const float psi = facing_update(a, i, k, t, psi_prev, v);
@@ -677,6 +698,7 @@ void Engine::poses() {
       c.seed = s.seed;
       c.sync_period = s.sync_period;
       c.sync_offset = s.sync_offset;
+      c.blend_in = s.blend;
       const int tail = i + 1 < n ? static_cast<int>(std::ceil(A.segs[i + 1].blend * fps_)) + 1 : 0;
       A.motions[i] = make_motion(c, s.k0, std::min(T_, s.k1 + tail));
       if (s.overlay >= 0 && overlay_action(s.overlay) && s.overlay != s.action) {
@@ -734,9 +756,18 @@ void Engine::poses() {
         // them pop from one side to the other. The pelvis is offered a straight-leg height; the feet
         // locks lower it back to exactly where the planted feet are reached.
         const float leg = A.body.leg();
-        // (Standing and stepping only: a runner's legs swing through the turn.)
-        const float uw = nw * smooth((p.py / leg - 0.6f) / 0.2f) * (1.f - smooth((std::fabs(p.lean) - 0.5f) / 0.4f)) *
-                         (1.f - smooth(std::fabs(A.track.v[k]) / 4.f));
+        // (Standing and stepping only: a runner's legs swing through the turn, and a body getting down
+        // to the ground or jumping has its own height to follow.)
+        auto upright_action = [](int id) {
+          const ActionFamily f = action_params(id).family;
+          return f != ActionFamily::posture && f != ActionFamily::ground && f != ActionFamily::ballistic &&
+                 id != act::get_up && id != act::fall && id != act::squat && id != act::lift;
+        };
+        float allowed = upright_action(s.action) ? 1.f : 0.f;
+        if (i > 0 && s.blend > 0.f && t < s.start + s.blend)
+          allowed = lerp(upright_action(A.segs[i - 1].action) ? 1.f : 0.f, allowed, smooth((t - s.start) / s.blend));
+        const float uw = nw * allowed * smooth((p.py / leg - 0.6f) / 0.2f) *
+                         (1.f - smooth((std::fabs(p.lean) - 0.5f) / 0.4f)) * (1.f - smooth(std::fabs(A.track.v[k]) / 4.f));
         if (uw > 1e-6f) {  // (a foot in the air stays where it was: its leg is re-aimed from the raised hip)
           Joints lj;
           local_fk(A.body, p, lj);
