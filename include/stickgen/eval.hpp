@@ -71,7 +71,7 @@ struct MotionMeasures {
   double connectivity_mean() const { return ground_count > 0 ? connectivity / ground_count : 0; }
 };
 
-constexpr double kFrozenSpeed = 0.05;      // body heights / s: slower than this in every joint = frozen
+constexpr double kFrozenSpeed = 0.1;       // body heights / s: slower than this in every joint = frozen (above generation-noise wiggle)
 constexpr double kContactHeight = 0.03;    // body heights: a foot this close to the floor is in contact
 constexpr double kAccelFloor = 0.5;        // body heights / s^2: smaller joint accelerations are not jitter (rounding)
 

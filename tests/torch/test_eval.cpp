@@ -4,6 +4,7 @@
 // the charts and the model card are written, and the numbers do not depend on the thread count.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <fstream>
 #include <random>
 
@@ -178,6 +179,7 @@ TEST(Eval, RandomWeightsScoreWorseThanATrainedTinyModelOnEveryGenerationMetric) 
   ASSERT_GE(r["scores"].size(), 12u);
   for (const auto& [key, value] : r["scores"].items()) {
     const double random = value.get<double>(), trained = t["scores"][key].get<double>();
+    std::printf("  %-24s random %12.4f  trained %10.4f\n", key.c_str(), random, trained);
     EXPECT_GT(random, 1.1 * trained + 1e-6) << key << ": random " << random << ", trained " << trained;
   }
   EXPECT_GT(t["generation"]["top1"].get<double>(), r["generation"]["top1"].get<double>() + 0.2);
