@@ -81,6 +81,8 @@ const std::map<std::string, Setter>& setters() {
     i("training.max_frames", &TrainConfig::max_frames);
     i("training.min_frames", &TrainConfig::min_frames);
     d("training.input_noise", &TrainConfig::input_noise);
+    d("training.input_offset_noise", &TrainConfig::input_offset_noise);
+    i("training.rollout_passes", &TrainConfig::rollout_passes);
     d("training.scheduled_sampling", &TrainConfig::scheduled_sampling);
     d("training.scheduled_sampling_start", &TrainConfig::scheduled_sampling_start);
     d("training.action_dropout", &TrainConfig::action_dropout);
@@ -199,7 +201,8 @@ std::string TrainConfig::to_json() const {
                    {"epochs", epochs}, {"max_steps", max_steps}, {"learning_rate", learning_rate},
                    {"min_lr_ratio", min_lr_ratio}, {"warmup_steps", warmup_steps}, {"max_grad_norm", max_grad_norm},
                    {"seed", seed}, {"init_from", init_from}, {"max_frames", max_frames}, {"min_frames", min_frames},
-                   {"input_noise", input_noise}, {"scheduled_sampling", scheduled_sampling},
+                   {"input_noise", input_noise}, {"input_offset_noise", input_offset_noise},
+                   {"rollout_passes", rollout_passes}, {"scheduled_sampling", scheduled_sampling},
                    {"scheduled_sampling_start", scheduled_sampling_start}, {"action_dropout", action_dropout},
                    {"val_every", val_every}, {"val_sequences", val_sequences},
                    {"rollout_sequences", rollout_sequences}, {"save_every", save_every}, {"log_every", log_every},
@@ -246,7 +249,9 @@ void TrainConfig::validate() const {
   need(epochs > 0 || max_steps > 0, "training.epochs or training.max_steps must be positive");
   need(learning_rate > 0, "training.learning_rate must be positive");
   need(max_frames >= 2 && min_frames >= 2 && min_frames <= max_frames, "training.min_frames/max_frames must satisfy 2 <= min <= max");
-  need(input_noise >= 0 && scheduled_sampling >= 0 && scheduled_sampling <= 1, "training.input_noise/scheduled_sampling out of range");
+  need(input_noise >= 0 && input_offset_noise >= 0 && scheduled_sampling >= 0 && scheduled_sampling <= 1,
+       "training.input_noise/input_offset_noise/scheduled_sampling out of range");
+  need(rollout_passes >= 1 && rollout_passes <= 8, "training.rollout_passes must be in [1, 8]");
   need(action_dropout >= 0 && action_dropout <= 1, "training.action_dropout must be in [0, 1]");
   need(val_every >= 1, "training.val_every must be at least 1");
   need(!train_data.empty(), "data.train_data is not set (a dataset directory)");

@@ -586,16 +586,24 @@ TrainResult train_loop(TrainConfig c, const fs::path& out_dir, torch_model::Stic
       Batch batch = make_batch(train_set, pb.windows, pb.feed, c.model.embedding_dim);
       Tensor motion = batch.motion_in;
       if (ss_prob > 0 && motion.size(0) > 1) {
+        // Scheduled sampling: chosen input frames are replaced by the model's own predictions. Each
+        // pass predicts from the previous pass's mixed inputs, so a run of k replaced frames carries up
+        // to `rollout_passes` steps of compounded error, as a free rollout would.
         torch::NoGradGuard guard;
         model->eval();
-        auto pred = predicted_pose(model->forward(inputs_of(batch, motion)), motion, norm.delta_output);  // pred[t] ~ frame t+1
-        model->train();
         const int64_t T = motion.size(0);
         auto replace = (torch::rand({T - 1, motion.size(1), 1}) < ss_prob).to(torch::kFloat);
-        auto shifted = pred.narrow(0, 0, T - 1);
         auto tail = motion.narrow(0, 1, T - 1);
-        motion = torch::cat({motion.narrow(0, 0, 1), tail * (1 - replace) + shifted * replace}, 0);
+        Tensor mixed = motion;
+        for (int pass = 0; pass < std::max(1, c.rollout_passes); ++pass) {
+          auto pred = predicted_pose(model->forward(inputs_of(batch, mixed)), mixed, norm.delta_output);  // pred[t] ~ frame t+1
+          mixed = torch::cat({motion.narrow(0, 0, 1), tail * (1 - replace) + pred.narrow(0, 0, T - 1) * replace}, 0);
+        }
+        model->train();
+        motion = mixed;
       }
+      if (c.input_offset_noise > 0)  // a pose offset constant over the sequence: drift without corrupting velocities
+        motion = motion + torch::randn({1, motion.size(1), motion.size(2)}) * c.input_offset_noise * batch.valid.unsqueeze(-1);
       if (c.input_noise > 0) {
         motion = motion + torch::randn(motion.sizes()) * c.input_noise * batch.valid.unsqueeze(-1);
         if (batch.partner_in.defined())
