@@ -50,9 +50,10 @@ struct MotionNormalization {
   // true: every x coordinate is taken relative to the root's x in the same frame before
   // normalising (horizontal travel then comes from the physics head's vx).
   bool root_relative_x = false;
-  // true: the pose head predicts the change from the input frame (next = input + output, in the
-  // normalised space); false: it predicts the next frame itself.
+  // true: the pose head predicts the change from the input frame in units of delta_std
+  // (next = input + output * delta_std, in the normalised space); false: the next frame itself.
   bool delta_output = false;
+  std::vector<float> delta_std;  // [input_dim] std of frame-to-frame changes (normalised space)
   bool empty() const { return mean.empty(); }
   std::string to_json() const;
   static MotionNormalization from_json(const std::string& json);

@@ -25,11 +25,16 @@ class MotionSpace {
   // Network vector -> absolute pose whose relative x coordinates are placed at `root_x`.
   void decode_pose(const float* net, float root_x, float* out) const;
   void encode_physics(const float* physics, float* out) const;  // 6 values
+  // The network's next frame (normalised) from its pose head: input + output * delta_std when the
+  // model predicts changes, the output itself otherwise.
+  void next_from_head(const float* input, const float* head, float* out) const;
   void decode_physics(const float* net, float* out) const;
 
   // Mean/std of encoded poses and of physics over every present frame of the clips (std floored
-  // at 1e-3 so constant dimensions stay finite). Clips must all be in `format`.
-  static MotionNormalization fit(const std::vector<const Clip*>& clips, SkeletonFormat format, bool root_relative_x);
+  // at 1e-3 so constant dimensions stay finite), and with `delta_output` the std of frame-to-frame
+  // changes of the normalised poses (floored at 1e-4). Clips must all be in `format`.
+  static MotionNormalization fit(const std::vector<const Clip*>& clips, SkeletonFormat format, bool root_relative_x,
+                                 bool delta_output = false);
 
  private:
   SkeletonFormat format_;

@@ -159,8 +159,8 @@ std::vector<std::vector<float>> raw_predictions(const Model& model, const Motion
   in.actions = actions;
   if (A > 1) in.partner = partner;
   ForwardOutputs out = model.forward(in);
-  if (predicts_delta(model))
-    for (size_t i = 0; i < out.pose.size(); ++i) out.pose[i] += motion[i];
+  for (size_t row = 0; row < static_cast<size_t>(T) * A; ++row)  // residual heads: next = input + output * delta_std
+    space.next_from_head(&motion[row * D], &out.pose[row * D], &out.pose[row * D]);
   std::vector<std::vector<float>> raw(A, std::vector<float>(static_cast<size_t>(T) * D));
   for (int t = 0; t < T; ++t)
     for (int a = 0; a < A; ++a)
@@ -345,7 +345,6 @@ json evaluate(const EvalOptions& o) {
   t0 = std::chrono::steady_clock::now();
   const int D = cfg.input_dim;
   const SkeletonSchema& sch = schema(*model_format);
-  const bool delta = predicts_delta(model);
   parallel_for(seqs.sequences.size(), threads, [&](size_t k) {
     const Sequence& s = seqs.sequences[k];
     SeqResult& r = seq_results[k];
@@ -365,8 +364,9 @@ json evaluate(const EvalOptions& o) {
     if (!s.partner.empty()) in.partner = std::span<const float>(s.partner.data(), static_cast<size_t>(T) * D);
     if (labelled) in.actions = acts;
     ForwardOutputs fed = model.forward(in);
-    if (delta)  // the head predicts next - input
-      for (size_t i = 0; i < fed.pose.size(); ++i) fed.pose[i] += s.motion[i];
+    for (int t = 0; t < T; ++t)  // residual heads: next = input + output * delta_std
+      space.next_from_head(&s.motion[static_cast<size_t>(t) * D], &fed.pose[static_cast<size_t>(t) * D],
+                           &fed.pose[static_cast<size_t>(t) * D]);
     in.actions = {};
     const ForwardOutputs blind = model.forward(in);
     // Absolute poses (decoded at the true root) for body-height units.

@@ -111,7 +111,7 @@ std::string MotionNormalization::to_json() const {
   json j{{"mean", mean}, {"std", std}};
   if (!physics_mean.empty()) j["physics_mean"] = physics_mean, j["physics_std"] = physics_std;
   if (root_relative_x) j["root_relative_x"] = true;
-  if (delta_output) j["delta_output"] = true;
+  if (delta_output) j["delta_output"] = true, j["delta_std"] = delta_std;
   return j.dump();
 }
 
@@ -127,6 +127,7 @@ MotionNormalization MotionNormalization::from_json(const std::string& text) {
     }
     n.root_relative_x = j.value("root_relative_x", false);
     n.delta_output = j.value("delta_output", false);
+    if (n.delta_output) n.delta_std = j.at("delta_std").get<std::vector<float>>();
   } catch (const json::exception& e) {
     throw Error(std::string("model normalization: expected {\"mean\": [...], \"std\": [...]} (") + e.what() + ")");
   }
@@ -135,6 +136,10 @@ MotionNormalization MotionNormalization::from_json(const std::string& text) {
     throw Error("model normalization: physics_mean and physics_std must both have 6 values");
   for (float s : n.std)
     if (!(s > 0.f)) throw Error("model normalization: every std must be positive");
+  if (n.delta_output && n.delta_std.size() != n.mean.size())
+    throw Error("model normalization: delta_std must have one value per input dimension");
+  for (float s : n.delta_std)
+    if (!(s > 0.f)) throw Error("model normalization: every delta_std must be positive");
   for (float s : n.physics_std)
     if (!(s > 0.f)) throw Error("model normalization: every physics_std must be positive");
   return n;

@@ -1,5 +1,6 @@
 #include "stickgen/motion_space.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace stickgen {
@@ -43,7 +44,13 @@ void MotionSpace::decode_physics(const float* net, float* out) const {
     out[k] = norm_.physics_mean.empty() ? net[k] : net[k] * norm_.physics_std[k] + norm_.physics_mean[k];
 }
 
-MotionNormalization MotionSpace::fit(const std::vector<const Clip*>& clips, SkeletonFormat format, bool root_relative_x) {
+void MotionSpace::next_from_head(const float* input, const float* head, float* out) const {
+  const int d = dims();
+  for (int k = 0; k < d; ++k) out[k] = norm_.delta_output ? input[k] + head[k] * norm_.delta_std[k] : head[k];
+}
+
+MotionNormalization MotionSpace::fit(const std::vector<const Clip*>& clips, SkeletonFormat format, bool root_relative_x,
+                                     bool delta_output) {
   const int d = static_cast<int>(format);
   MotionNormalization identity;
   identity.root_relative_x = root_relative_x;
@@ -83,6 +90,35 @@ MotionNormalization MotionSpace::fit(const std::vector<const Clip*>& clips, Skel
   };
   finish(sum, sq, out.mean, out.std);
   finish(psum, psq, out.physics_mean, out.physics_std);
+  if (delta_output) {
+    // second pass: changes between consecutive present frames, in the space just fitted
+    MotionNormalization pose_only = out;
+    pose_only.delta_output = false;
+    MotionSpace space(format, pose_only);
+    std::vector<double> dsq(d, 0.0);
+    std::vector<float> prev(d), cur(d);
+    double m = 0;
+    for (const Clip* c : clips)
+      for (int a = 0; a < c->actors; ++a)
+        for (int t = 1; t < c->frames; ++t) {
+          if (!c->present(t, a) || !c->present(t - 1, a)) continue;
+          const float rx = root_position(schema(format), c->pose(t - 1, a)).x;  // same reference, as the network sees it
+          space.encode_pose(c->pose(t - 1, a), rx, prev.data());
+          space.encode_pose(c->pose(t, a), root_position(schema(format), c->pose(t, a)).x, cur.data());
+          for (int k = 0; k < d; ++k) dsq[k] += double(cur[k] - prev[k]) * (cur[k] - prev[k]);
+          m += 1;
+        }
+    if (m < 1) throw Error("motion space: need consecutive present frames to fit delta statistics");
+    out.delta_output = true;
+    // Coordinates that never change (the root's x when root-relative) get a floor tied to the others,
+    // so that dividing errors by delta_std cannot blow the loss up.
+    std::vector<double> raw(d);
+    for (int k = 0; k < d; ++k) raw[k] = std::sqrt(dsq[k] / m);
+    std::vector<double> sorted = raw;
+    std::nth_element(sorted.begin(), sorted.begin() + d / 2, sorted.end());
+    const double floor = std::max(1e-3, 0.1 * sorted[d / 2]);
+    for (int k = 0; k < d; ++k) out.delta_std.push_back(static_cast<float>(std::max(floor, raw[k])));
+  }
   return out;
 }
 

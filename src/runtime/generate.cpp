@@ -173,12 +173,8 @@ Clip generate_clip(const Model& model, const GenerationRequest& req, const Gener
       space.decode_physics(&y.physics[static_cast<size_t>(a) * kPhysicsDims], phys.data());
       const float next_root_x = root_x[a] + phys[0] / req.fps;
       float* pose = out.pose(t + 1, a);
-      const float* net = &y.pose[static_cast<size_t>(a) * D];
-      if (model.normalization().delta_output) {  // the head predicts the change from the fed frame
-        for (int k = 0; k < D; ++k) predicted[k] = motion[static_cast<size_t>(a) * D + k] + net[k];
-        net = predicted.data();
-      }
-      space.decode_pose(net, next_root_x, pose);
+      space.next_from_head(&motion[static_cast<size_t>(a) * D], &y.pose[static_cast<size_t>(a) * D], predicted.data());
+      space.decode_pose(predicted.data(), next_root_x, pose);
       reconcile_pose(s, pose, ref_lengths[a].data());
       keep_above_ground(pose, D);
     }

@@ -31,6 +31,7 @@ struct TrainConfig {
   double input_noise = 0.0;           // white Gaussian noise on input frames, normalised units
   double input_offset_noise = 0.05;   // Gaussian pose offset per sequence (constant over its frames)
   int rollout_passes = 2;             // prediction passes per scheduled-sampling step
+  bool rollout_grad = false;          // backpropagate through the scheduled-sampling passes
   double scheduled_sampling = 0.25;   // final probability of feeding the model's own prediction
   double scheduled_sampling_start = 0.3;  // fraction of training before sampling starts ramping up
   double action_dropout = 0.3;        // fraction of sequences trained without action input (action head loss)

@@ -1,5 +1,6 @@
 #include "torch/train/trainer.hpp"
 
+#include <optional>
 #include <dlfcn.h>
 
 #include <csignal>
@@ -171,26 +172,33 @@ struct LossParts {
   int64_t action_count = 0;
 };
 
-// The predicted next frames in the normalised space: the pose head's output, plus the input frames
-// when the model predicts changes (delta_output).
-Tensor predicted_pose(const torch_model::ModelOutputs& out, const Tensor& motion_in, bool delta) {
-  return delta ? out.pose + motion_in : out.pose;
-}
+// How the pose head's output becomes the next frame (MotionSpace::next_from_head in tensors) and the
+// scale its errors are measured in: frame-to-frame change units (delta_std) for a residual head, so
+// the pose loss is about the motion and not dwarfed by how little poses change in 1/25 s.
+struct PoseHead {
+  bool delta = false;
+  Tensor scale;  // [D] delta_std, or undefined
+  explicit PoseHead(const MotionNormalization& n) : delta(n.delta_output) {
+    if (delta) scale = torch::tensor(n.delta_std, torch::kFloat);
+  }
+  Tensor next(const Tensor& head, const Tensor& motion_in) const { return delta ? motion_in + head * scale : head; }
+  Tensor error_units(const Tensor& diff) const { return delta ? diff / scale : diff; }
+};
 
 LossParts compute_loss(const torch_model::ModelOutputs& raw, const Tensor& motion_in, const Batch& batch,
-                       const TrainConfig& c, bool delta) {
+                       const TrainConfig& c, const PoseHead& head) {
   torch_model::ModelOutputs out = raw;
-  out.pose = predicted_pose(raw, motion_in, delta);
+  out.pose = head.next(raw.pose, motion_in);
   LossParts l;
   const Tensor& valid = batch.valid;  // [T, B]
   const Tensor denom = valid.sum().clamp_min(1.0);
-  l.pose = ((out.pose - batch.target_pose).pow(2).mean(-1) * valid).sum() / denom;
+  l.pose = (head.error_units(out.pose - batch.target_pose).pow(2).mean(-1) * valid).sum() / denom;
   l.physics = ((out.physics - batch.target_physics).pow(2).mean(-1) * valid).sum() / denom;
   if (out.pose.size(0) > 1) {
     auto dv_pred = out.pose.narrow(0, 1, out.pose.size(0) - 1) - out.pose.narrow(0, 0, out.pose.size(0) - 1);
     auto dv_true = batch.target_pose.narrow(0, 1, out.pose.size(0) - 1) - batch.target_pose.narrow(0, 0, out.pose.size(0) - 1);
     auto v2 = valid.narrow(0, 1, valid.size(0) - 1) * valid.narrow(0, 0, valid.size(0) - 1);
-    l.temporal = ((dv_pred - dv_true).pow(2).mean(-1) * v2).sum() / v2.sum().clamp_min(1.0);
+    l.temporal = (head.error_units(dv_pred - dv_true).pow(2).mean(-1) * v2).sum() / v2.sum().clamp_min(1.0);
   } else {
     l.temporal = torch::zeros({}, out.pose.options());
   }
@@ -280,6 +288,7 @@ ValStats validate_model(torch_model::StickFigureTransformer& model, const Sequen
   model->eval();
   ValStats v;
   if (val.sequences.empty()) return v;
+  const PoseHead head(space.normalization());
   const size_t n = c.val_sequences > 0 ? std::min<size_t>(val.sequences.size(), c.val_sequences) : val.sequences.size();
   double loss_sum = 0, pose_sum = 0, temp_sum = 0, phys_sum = 0, batches = 0;
   int64_t correct = 0, counted = 0;
@@ -309,10 +318,10 @@ ValStats validate_model(torch_model::StickFigureTransformer& model, const Sequen
     for (auto& w : ws) all_labelled = all_labelled && set->sequences[w.seq].fully_labelled();
     Batch fed = make_batch(*set, ws, std::vector<bool>(ws.size(), all_labelled), c.model.embedding_dim);
     auto out = model->forward(inputs_of(fed, fed.motion_in));
-    auto parts = compute_loss(out, fed.motion_in, fed, c, space.normalization().delta_output);
+    auto parts = compute_loss(out, fed.motion_in, fed, c, head);
     Batch blind = make_batch(*set, ws, std::vector<bool>(ws.size(), false), c.model.embedding_dim);
     auto out2 = model->forward(inputs_of(blind, blind.motion_in));
-    auto blind_parts = compute_loss(out2, blind.motion_in, blind, c, space.normalization().delta_output);
+    auto blind_parts = compute_loss(out2, blind.motion_in, blind, c, head);
     auto pred = out2.action_logits.argmax(-1);
     auto mask = blind.target_action >= 0;
     correct += (pred.eq(blind.target_action).logical_and(mask)).sum().item<int64_t>();
@@ -352,7 +361,7 @@ ValStats validate_model(torch_model::StickFigureTransformer& model, const Sequen
       if (!s.partner.empty())
         in.partner = torch::from_blob(const_cast<float*>(&s.partner[static_cast<size_t>(t) * D]), {1, D}, torch::kFloat);
       auto out = model->step(cache, in);
-      Tensor next = predicted_pose(out, frame, space.normalization().delta_output).contiguous();
+      Tensor next = head.next(out.pose, frame).contiguous();
       // movement between consecutive frames in absolute units (root-relative, so travel excluded)
       space.decode_pose(frame.data_ptr<float>(), 0.f, a.data());
       space.decode_pose(next.data_ptr<float>(), 0.f, b.data());
@@ -491,6 +500,7 @@ TrainResult train_loop(TrainConfig c, const fs::path& out_dir, torch_model::Stic
                        MotionNormalization norm, RunState state, AdamW* restored_opt, int stop_override) {
   const SkeletonFormat format = format_for(c.model);
   MotionSpace space(format, norm);
+  const PoseHead head(norm);
   DatasetReader data(c.train_data);
   SequenceOptions so;
   so.min_frames = c.min_frames;
@@ -589,14 +599,19 @@ TrainResult train_loop(TrainConfig c, const fs::path& out_dir, torch_model::Stic
         // Scheduled sampling: chosen input frames are replaced by the model's own predictions. Each
         // pass predicts from the previous pass's mixed inputs, so a run of k replaced frames carries up
         // to `rollout_passes` steps of compounded error, as a free rollout would.
-        torch::NoGradGuard guard;
-        model->eval();
+        // With rollout_grad the passes stay in the graph (dropout on, gradients through every pass): the
+        // loss then also charges the model for how its own earlier predictions drift (unrolled training).
+        std::optional<torch::NoGradGuard> guard;
+        if (!c.rollout_grad) {
+          guard.emplace();
+          model->eval();
+        }
         const int64_t T = motion.size(0);
         auto replace = (torch::rand({T - 1, motion.size(1), 1}) < ss_prob).to(torch::kFloat);
         auto tail = motion.narrow(0, 1, T - 1);
         Tensor mixed = motion;
         for (int pass = 0; pass < std::max(1, c.rollout_passes); ++pass) {
-          auto pred = predicted_pose(model->forward(inputs_of(batch, mixed)), mixed, norm.delta_output);  // pred[t] ~ frame t+1
+          auto pred = head.next(model->forward(inputs_of(batch, mixed)).pose, mixed);  // pred[t] ~ frame t+1
           mixed = torch::cat({motion.narrow(0, 0, 1), tail * (1 - replace) + pred.narrow(0, 0, T - 1) * replace}, 0);
         }
         model->train();
@@ -610,7 +625,7 @@ TrainResult train_loop(TrainConfig c, const fs::path& out_dir, torch_model::Stic
           batch.partner_in = batch.partner_in + torch::randn(batch.partner_in.sizes()) * c.input_noise;
       }
       auto out = model->forward(inputs_of(batch, motion));
-      LossParts parts = compute_loss(out, motion, batch, c, norm.delta_output);
+      LossParts parts = compute_loss(out, motion, batch, c, head);
       (parts.total / static_cast<double>(c.grad_accum_steps)).backward();
       loss_acc += parts.total.item<double>();
       pose_acc += parts.pose.item<double>();
@@ -692,8 +707,7 @@ TrainResult run_training(TrainConfig c, int stop_at_step) {
     std::vector<const Clip*> ptrs;
     for (auto& cl : clips) ptrs.push_back(&cl);
     if (ptrs.empty()) throw Error(c.train_data + ": no clips in split '" + c.train_split + "'");
-    norm = MotionSpace::fit(ptrs, format, c.root_relative_x);
-    norm.delta_output = c.delta_output;
+    norm = MotionSpace::fit(ptrs, format, c.root_relative_x, c.delta_output);
   }
   write_file_atomic(out_dir / "config.json", json::parse(c.to_json()).dump(2) + "\n");
   return train_loop(c, out_dir, model, norm, RunState{}, nullptr, stop_at_step);
