@@ -166,6 +166,13 @@ TORCH_MODULE(StickFigureTransformer);
 // parallelises the GEMMs that dominate the step. Both at >1 oversubscribes. See docs/TRAINING.md.
 void set_compute_threads(int threads);
 
+// Re-initialises a model for training from scratch the GPT-2 way instead of the reference's
+// xavier-everywhere: Linear weights N(0, 0.02), biases 0, the residual branches' output projections
+// N(0, 0.02 / sqrt(2 * num_layers)), the pose head's last layer 0 (a residual head then starts by
+// repeating its input). Every block then starts close to the identity, so the heads see the
+// embedded input from step one. Deterministic given LibTorch's seed.
+void scaled_init(StickFigureTransformer& model);
+
 // Trainable parameters (excludes buffers); equals ModelConfig::parameter_count().
 int64_t count_parameters(StickFigureTransformer& model);
 

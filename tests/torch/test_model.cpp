@@ -124,6 +124,31 @@ TEST(TorchModel, StateDictNamesAndShapesAreTheReferences) {
     EXPECT_TRUE(names.count(key)) << key;
 }
 
+TEST(TorchModel, ScaledInitStartsResidualHeadsAtRepeatAndKeepsNorms) {
+  torch::manual_seed(0);
+  const ModelConfig c = ModelConfig::preset("small");
+  StickFigureTransformer model(c);
+  scaled_init(model);
+  torch::NoGradGuard no_grad;
+  const double residual = 0.02 / std::sqrt(2.0 * c.num_layers);
+  for (const auto& [name, t] : state_dict(model)) {
+    if (name.ends_with("inv_freq") || t.dim() < 2) continue;
+    const double sd = t.std().item<double>();
+    if (name == "pose_decoder.3.weight") EXPECT_EQ(t.abs().max().item<double>(), 0.0);
+    else if (name.starts_with("action_embedding")) EXPECT_NEAR(sd, 1.0, 0.1) << name;
+    else if (name.ends_with("out_proj.weight") || name.ends_with("output_proj.weight")) EXPECT_NEAR(sd, residual, 0.2 * residual) << name;
+    else EXPECT_NEAR(sd, 0.02, 0.004) << name;
+  }
+  for (const auto& [name, t] : state_dict(model))
+    if (name.ends_with("norm1.weight") || name.ends_with("norm2.weight")) EXPECT_TRUE(torch::all(t == 1).item<bool>()) << name;
+  // The pose head outputs exactly zero: a residual model starts by repeating its input.
+  model->eval();
+  auto out = model->forward(random_inputs(c, 6, 2, 9));
+  EXPECT_EQ(out.pose.abs().max().item<double>(), 0.0);
+  EXPECT_GT(out.action_logits.abs().max().item<double>(), 0.0);
+  EXPECT_EQ(count_parameters(model), c.parameter_count());
+}
+
 TEST(TorchModel, InitIsXavierWithUnitNorms) {
   torch::manual_seed(0);
   StickFigureTransformer model(ModelConfig::preset("tiny"));

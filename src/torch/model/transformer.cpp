@@ -191,6 +191,28 @@ StickFigureTransformerImpl::StickFigureTransformerImpl(const ModelConfig& config
     if (param.dim() > 1) nn::init::xavier_uniform_(param);
 }
 
+void scaled_init(StickFigureTransformer& model) {
+  torch::NoGradGuard no_grad;
+  const double residual_std = 0.02 / std::sqrt(2.0 * static_cast<double>(model->config().num_layers));
+  for (auto& item : model->named_parameters()) {
+    const std::string& name = item.key();
+    Tensor& p = item.value();
+    const auto ends_with = [&](const std::string& suffix) {
+      return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+    };
+    if (name.rfind("action_embedding", 0) == 0) {
+      p.normal_(0.0, 1.0);
+    } else if (p.dim() > 1) {
+      const bool residual_out = ends_with("self_attn.out_proj.weight") || ends_with("ffn.output_proj.weight");
+      p.normal_(0.0, residual_out ? residual_std : 0.02);
+      if (name == "pose_decoder.3.weight") p.zero_();
+    } else if (ends_with(".bias") && !ends_with("norm.bias")) {
+      // Linear biases; LayerNorm biases (names ending in ".<index>.bias" of a LayerNorm) are 0 too.
+      p.zero_();
+    }
+  }
+}
+
 Tensor StickFigureTransformerImpl::embed_motion(const Tensor& motion, const Tensor& actions, const Tensor& camera,
                                                 const Tensor& partner) {
   auto m = motion_embedding->forward(motion);

@@ -106,6 +106,10 @@ const std::map<std::string, Setter>& setters() {
     s("data.text_encoder", &TrainConfig::text_encoder);
     s("data.checkpoint_dir", &TrainConfig::output_dir);
     t["data.root_relative_x"] = [](TrainConfig& c, const std::string& v) { c.root_relative_x = to_bool("data.root_relative_x", v); };
+    t["training.init"] = [](TrainConfig& c, const std::string& v) {
+      if (v != "scaled" && v != "reference") throw Error("training.init must be scaled or reference, got '" + v + "'");
+      c.init = v;
+    };
     t["training.rollout_grad"] = [](TrainConfig& c, const std::string& v) { c.rollout_grad = to_bool("training.rollout_grad", v); };
     t["training.delta_output"] = [](TrainConfig& c, const std::string& v) { c.delta_output = to_bool("training.delta_output", v); };
     return t;
@@ -203,7 +207,7 @@ std::string TrainConfig::to_json() const {
                    {"min_lr_ratio", min_lr_ratio}, {"warmup_steps", warmup_steps}, {"max_grad_norm", max_grad_norm},
                    {"seed", seed}, {"init_from", init_from}, {"max_frames", max_frames}, {"min_frames", min_frames},
                    {"input_noise", input_noise}, {"input_offset_noise", input_offset_noise},
-                   {"rollout_passes", rollout_passes}, {"rollout_grad", rollout_grad}, {"scheduled_sampling", scheduled_sampling},
+                   {"rollout_passes", rollout_passes}, {"init", init}, {"rollout_grad", rollout_grad}, {"scheduled_sampling", scheduled_sampling},
                    {"scheduled_sampling_start", scheduled_sampling_start}, {"action_dropout", action_dropout},
                    {"val_every", val_every}, {"val_sequences", val_sequences},
                    {"rollout_sequences", rollout_sequences}, {"save_every", save_every}, {"log_every", log_every},

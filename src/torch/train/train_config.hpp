@@ -55,6 +55,7 @@ struct TrainConfig {
   std::string text_encoder = "hashed-v1";  // or "dataset": use the dataset's stored embeddings
   std::string output_dir = "runs/train";    // data.checkpoint_dir
   bool root_relative_x = true;
+  std::string init = "scaled";  // from-scratch init: "scaled" (GPT-2 style, see scaled_init) or "reference" (xavier)
   bool delta_output = true;  // the pose head predicts next - input (recorded in the model file)
 
   // Parses a YAML file into this config (keys not present keep their values). Unknown keys in the

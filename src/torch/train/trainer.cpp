@@ -681,6 +681,7 @@ TrainResult run_training(TrainConfig c, int stop_at_step) {
     throw Error(out_dir.string() + ": already holds a training run (use --resume to continue it, or another --output)");
   torch::manual_seed(c.seed);
   torch_model::StickFigureTransformer model(c.model);
+  if (c.init_from.empty() && c.init == "scaled") torch_model::scaled_init(model);
   MotionNormalization norm;
   const SkeletonFormat format = format_for(c.model);
   if (!c.init_from.empty()) {
