@@ -380,6 +380,25 @@ TEST(Quality, SlidingPlantedFeetLowerTheSkatingTerm) {
   EXPECT_LT(b.skating, a.skating - 0.3f);
 }
 
+TEST(Quality, BriefFloorTouchesAreNotPlants) {
+  // A figure standing on a raised support (feet 0.8 units up, as in motion capture of climbing)
+  // that steps down to the floor for two frames at a time, moving fast: no plant to judge.
+  const Clip c = clip_of("A man stands still.");
+  Clip s = c;
+  const auto& sk = c.skeleton();
+  for (int t = 0; t < c.frames; ++t) {
+    std::array<Vec2, v3::kJointCount> j;
+    segments_to_joints(sk, s.pose(t, 0), j.data());
+    const bool touch = t % 25 < 2;
+    for (auto& p : j) p.y += 0.8f;
+    if (touch) j[v1::l_foot].y -= 0.8f, j[v1::l_foot].x += (t % 25) * 0.03f;
+    joints_to_segments(sk, j.data(), s.pose(t, 0));
+  }
+  const QualityScore q = score_clip(copy_with_physics(s));
+  EXPECT_EQ(q.foot_slip, 0.f);
+  EXPECT_EQ(q.skating, 1.f);
+}
+
 TEST(Quality, PhysicsTermSeesSpeedStalePhysicsAndTheFloor) {
   const Clip c = clip_of("A man walks.");
   const QualityScore base = score_clip(c);

@@ -156,17 +156,33 @@ ActorMeasures measure_actor(const Clip& clip, const Clip& fresh, int a) {
     for (int t = 0; t < T; ++t)
       if (on[t]) floor = std::min({floor, P[t][feet[0]].y, P[t][feet[1]].y});
     const float contact = floor + 0.012f * h;
+    // Only plants count: runs of at least 0.2 s on the floor. Shorter touches are a foot in transit
+    // (stepping down from a raised support in motion capture, a swinging foot brushing the floor),
+    // and a clip with under 0.4 s of plants in all has nothing to judge (slip 0).
+    const int min_run = std::max(2, static_cast<int>(std::lround(0.2f * fps)));
     double slip = 0.0, time = 0.0;
-    for (int f : feet)
+    for (int f : feet) {
+      double run_slip = 0.0;
+      int run = 0;
+      auto close_run = [&] {
+        if (run >= min_run) slip += run_slip, time += run / static_cast<double>(fps);
+        run_slip = 0.0;
+        run = 0;
+      };
       for (int t = 1; t < T; ++t) {
-        if (!(on[t] && on[t - 1])) continue;
         const Vec2 p0 = P[t - 1][f], p1 = P[t][f];
-        if (p0.y > contact || p1.y > contact) continue;
-        if ((p1 - p0).norm() * fps / h > 1.f) continue;  // a swinging foot brushing the floor
-        slip += std::fabs(p1.x - p0.x) / h;
-        time += 1.0 / fps;
+        const bool planted = on[t] && on[t - 1] && p0.y <= contact && p1.y <= contact &&
+                             (p1 - p0).norm() * fps / h <= 1.f;  // faster: a swinging foot brushing the floor
+        if (!planted) {
+          close_run();
+          continue;
+        }
+        run_slip += std::fabs(p1.x - p0.x) / h;
+        ++run;
       }
-    m.slip = time > 0.0 ? static_cast<float>(slip / time) : 0.f;
+      close_run();
+    }
+    m.slip = time >= 0.4 ? static_cast<float>(slip / time) : 0.f;
   }
 
   // Static frames: no joint moved more than 0.05 % of the body height since the previous frame.
