@@ -87,6 +87,51 @@ ModelInputs random_inputs(const ModelConfig& c, int64_t T, int64_t B, uint64_t s
   return in;
 }
 
+// ------------------------------------------------------------------ the two tiers
+
+// A LibTorch model file run by the lean runtime (`stickgen forward`): every head within 1e-4 of
+// LibTorch's own forward, for tiny and small, causal and bidirectional, with every optional input.
+TEST(TierParity, RuntimeMatchesLibTorchOnEveryHead) {
+  TempDir dir;
+  for (const char* preset : {"tiny", "small"}) {
+    for (AttentionMode mode : {AttentionMode::causal, AttentionMode::bidirectional}) {
+      ModelConfig c = ModelConfig::preset(preset);
+      c.attention = mode;
+      torch::manual_seed(11);
+      StickFigureTransformer model(c);
+      model->eval();
+      const fs::path model_file = dir / (std::string(preset) + ".safetensors");
+      save_model(model, model_file);
+      const int64_t T = 7, B = 2;
+      ModelInputs in = random_inputs(c, T, B, 12);
+      SafeTensorsWriter w;
+      auto f32 = [&](const char* name, const torch::Tensor& t) {
+        auto v = t.contiguous();
+        w.add_f32(name, v.sizes().vec(), std::span<const float>(v.data_ptr<float>(), v.numel()));
+      };
+      f32("motion", in.motion);
+      f32("text_embedding", in.text_embedding);
+      f32("camera", in.camera);
+      f32("partner", in.partner);
+      auto acts = in.actions.contiguous();
+      w.add_i64("actions", acts.sizes().vec(), std::span<const int64_t>(acts.data_ptr<int64_t>(), acts.numel()));
+      w.write(dir / "in.safetensors");
+      const std::string mode_name = mode == AttentionMode::causal ? "causal" : "bidirectional";
+      auto r = test::run_stickgen("forward --model " + test::shell_quote(model_file.string()) + " --inputs " +
+                                  test::shell_quote((dir / "in.safetensors").string()) + " -o " +
+                                  test::shell_quote((dir / "out.safetensors").string()) + " --attention " + mode_name);
+      ASSERT_EQ(r.exit_code, 0) << r.output;
+      torch::NoGradGuard no_grad;
+      auto ours = heads(model->forward(in));
+      auto runtime = read_tensors(dir / "out.safetensors");
+      for (const auto& [name, t] : ours) {
+        ASSERT_TRUE(runtime.count(name)) << name;
+        EXPECT_LE(max_abs(runtime.at(name), t), 1e-4) << preset << " " << mode_name << " " << name;
+      }
+    }
+  }
+}
+
 // ------------------------------------------------------------------ structure
 
 TEST(TorchModel, ParameterCountsMatchTheCard) {
