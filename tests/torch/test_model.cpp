@@ -132,6 +132,54 @@ TEST(TierParity, RuntimeMatchesLibTorchOnEveryHead) {
   }
 }
 
+// `stickgen model-export`: f16 matrices, the same metadata, outputs close to the f32 file's.
+TEST(TierParity, ModelExportToF16KeepsMetadataAndOutputs) {
+  TempDir dir;
+  ModelConfig c = ModelConfig::preset("tiny");
+  torch::manual_seed(21);
+  StickFigureTransformer model(c);
+  MotionNormalization norm;
+  norm.mean.assign(c.input_dim, 0.1f);
+  norm.std.assign(c.input_dim, 2.f);
+  save_model(model, dir / "f32.safetensors", &norm, {{"stickgen.text_encoder", "hashed-v1-1024"}});
+  auto r = test::run_stickgen("model-export " + test::shell_quote((dir / "f32.safetensors").string()) + " -o " +
+                              test::shell_quote((dir / "f16.safetensors").string()) + " --dtype f16");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto a = SafeTensorsFile::open(dir / "f32.safetensors"), b = SafeTensorsFile::open(dir / "f16.safetensors");
+  EXPECT_EQ(a.metadata(), b.metadata());
+  EXPECT_LT(fs::file_size(dir / "f16.safetensors"), 0.6 * fs::file_size(dir / "f32.safetensors"));
+  for (const auto& t : b.tensors()) EXPECT_EQ(t.dtype, t.shape.size() >= 2 ? DType::F16 : DType::F32) << t.name;
+  // Both files through the runtime on the same inputs.
+  ModelInputs in = random_inputs(c, 5, 1, 22);
+  SafeTensorsWriter w;
+  auto add = [&](const char* name, const torch::Tensor& t) {
+    auto v = t.contiguous();
+    w.add_f32(name, v.sizes().vec(), std::span<const float>(v.data_ptr<float>(), v.numel()));
+  };
+  add("motion", in.motion);
+  add("text_embedding", in.text_embedding);
+  w.write(dir / "in.safetensors");
+  for (const char* f : {"f32", "f16"}) {
+    auto fr = test::run_stickgen("forward --model " + test::shell_quote((dir / (std::string(f) + ".safetensors")).string()) +
+                                 " --inputs " + test::shell_quote((dir / "in.safetensors").string()) + " -o " +
+                                 test::shell_quote((dir / (std::string(f) + "_out.safetensors")).string()));
+    ASSERT_EQ(fr.exit_code, 0) << fr.output;
+  }
+  auto o32 = read_tensors(dir / "f32_out.safetensors"), o16 = read_tensors(dir / "f16_out.safetensors");
+  const double d = max_abs(o32.at("pose"), o16.at("pose"));
+  EXPECT_GT(d, 0.0);  // the weights really changed type
+  EXPECT_LT(d, 0.05);
+  // Refusals are one-line errors.
+  auto same = test::run_stickgen("model-export " + test::shell_quote((dir / "f32.safetensors").string()) + " -o " +
+                                 test::shell_quote((dir / "f32.safetensors").string()));
+  EXPECT_NE(same.exit_code, 0);
+  auto bad = test::run_stickgen("model-export " + test::shell_quote((dir / "f32.safetensors").string()) + " -o " +
+                                test::shell_quote((dir / "x.safetensors").string()) + " --dtype f8");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.output.find("--dtype"), std::string::npos) << bad.output;
+  EXPECT_FALSE(fs::exists(dir / "x.safetensors"));
+}
+
 // ------------------------------------------------------------------ structure
 
 TEST(TorchModel, ParameterCountsMatchTheCard) {
