@@ -146,11 +146,12 @@ TEST(Eval, RandomWeightsScoreWorseThanATrainedTinyModelOnEveryGenerationMetric) 
                                       "  batch_size: 16\n  grad_accum_steps: 1\n  warmup_steps: 20\n  learning_rate: 0.003\n"
                                       "  val_every: 200\n  val_sequences: 8\n  rollout_sequences: 2\n  log_every: 50\n"
                                       "  max_frames: 50\n  scheduled_sampling: 0.5\n  scheduled_sampling_start: 0.1\n"
-                                      "  action_dropout: 0\n  delta_output: false\n";
+                                      "  action_dropout: 0\n  delta_output: false\n  init: reference\n";
   // delta_output is off: in 400 steps the tiny residual model learns to repeat its input (its pose
   // MSE equals the repeat-last-frame baseline) and its rollouts freeze; the absolute head moves.
   const std::string base = "--threads 2 train --config " + q(dir / "tiny.yaml") + " --data " + data;
-  // Random weights: one step at a vanishing learning rate (the weights stay at their initialisation;
+  // Random weights (the reference's xavier init: the scaled init would start at a still mean pose): one
+  // step at a vanishing learning rate (the weights stay at their initialisation;
   // the file carries the motion space like any model).
   ASSERT_RUNS(test::run_stickgen_train(base + " --output " + q(dir / "random") + " --max-steps 1 --set training.learning_rate=1e-12"));
   ASSERT_RUNS(test::run_stickgen_train(base + " --output " + q(dir / "trained") + " --max-steps 400"));
