@@ -3,6 +3,8 @@
 // curation (splits, stratification, source weights) and the data synth/curate/stats commands.
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -363,17 +365,24 @@ TEST(Quality, CopyPasteLowersTheRepetitionTermButAGaitDoesNot) {
   EXPECT_LT(b.repetition, a.repetition);
 }
 
-TEST(Quality, SlidingPlantedFeetLowerTheSkatingTerm) {
-  const Clip c = clip_of("A man stands still.");
+// A copy of `c` with every frame's joints edited by `edit(t, joints)` (actor 0).
+Clip edit_joints(const Clip& c, const std::function<void(int, std::array<Vec2, v3::kJointCount>&)>& edit) {
   Clip s = c;
-  const auto& sk = c.skeleton();
   for (int t = 0; t < c.frames; ++t) {
     std::array<Vec2, v3::kJointCount> j;
-    segments_to_joints(sk, s.pose(t, 0), j.data());
+    segments_to_joints(c.skeleton(), s.pose(t, 0), j.data());
+    edit(t, j);
+    joints_to_segments(c.skeleton(), j.data(), s.pose(t, 0));
+  }
+  return s;
+}
+
+TEST(Quality, SlidingPlantedFeetLowerTheSkatingTerm) {
+  const Clip c = clip_of("A man stands still.");
+  const Clip s = edit_joints(c, [](int t, auto& j) {
     j[v1::l_foot].x += 0.02f * static_cast<float>(t);  // both feet slide 0.5 units/s along the floor
     j[v1::r_foot].x += 0.02f * static_cast<float>(t);
-    joints_to_segments(sk, j.data(), s.pose(t, 0));
-  }
+  });
   const QualityScore a = score_clip(c), b = score_clip(copy_with_physics(s));
   EXPECT_LT(a.foot_slip, 0.02f);
   EXPECT_GT(b.foot_slip, 0.1f);
@@ -383,17 +392,10 @@ TEST(Quality, SlidingPlantedFeetLowerTheSkatingTerm) {
 TEST(Quality, BriefFloorTouchesAreNotPlants) {
   // A figure standing on a raised support (feet 0.8 units up, as in motion capture of climbing)
   // that steps down to the floor for two frames at a time, moving fast: no plant to judge.
-  const Clip c = clip_of("A man stands still.");
-  Clip s = c;
-  const auto& sk = c.skeleton();
-  for (int t = 0; t < c.frames; ++t) {
-    std::array<Vec2, v3::kJointCount> j;
-    segments_to_joints(sk, s.pose(t, 0), j.data());
-    const bool touch = t % 25 < 2;
+  const Clip s = edit_joints(clip_of("A man stands still."), [](int t, auto& j) {
     for (auto& p : j) p.y += 0.8f;
-    if (touch) j[v1::l_foot].y -= 0.8f, j[v1::l_foot].x += (t % 25) * 0.03f;
-    joints_to_segments(sk, j.data(), s.pose(t, 0));
-  }
+    if (t % 25 < 2) j[v1::l_foot].y -= 0.8f, j[v1::l_foot].x += (t % 25) * 0.03f;
+  });
   const QualityScore q = score_clip(copy_with_physics(s));
   EXPECT_EQ(q.foot_slip, 0.f);
   EXPECT_EQ(q.skating, 1.f);

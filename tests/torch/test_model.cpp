@@ -89,6 +89,25 @@ ModelInputs random_inputs(const ModelConfig& c, int64_t T, int64_t B, uint64_t s
 
 // ------------------------------------------------------------------ the two tiers
 
+// Writes `in` as the inputs file of `stickgen forward` (the optional inputs when `optional`).
+void write_forward_inputs(const fs::path& path, const ModelInputs& in, bool optional) {
+  SafeTensorsWriter w;
+  auto add = [&](const char* name, const torch::Tensor& t) {
+    auto v = t.contiguous();
+    w.add_f32(name, v.sizes().vec(), std::span<const float>(v.data_ptr<float>(), v.numel()));
+  };
+  add("motion", in.motion);
+  add("text_embedding", in.text_embedding);
+  if (optional) {
+    add("camera", in.camera);
+    add("partner", in.partner);
+    auto acts = in.actions.contiguous();
+    w.add_i64("actions", acts.sizes().vec(), std::span<const int64_t>(acts.data_ptr<int64_t>(), acts.numel()));
+  }
+  w.write(path);
+}
+
+
 // A LibTorch model file run by the lean runtime (`stickgen forward`): every head within 1e-4 of
 // LibTorch's own forward, for tiny and small, causal and bidirectional, with every optional input.
 TEST(TierParity, RuntimeMatchesLibTorchOnEveryHead) {
@@ -104,18 +123,7 @@ TEST(TierParity, RuntimeMatchesLibTorchOnEveryHead) {
       save_model(model, model_file);
       const int64_t T = 7, B = 2;
       ModelInputs in = random_inputs(c, T, B, 12);
-      SafeTensorsWriter w;
-      auto f32 = [&](const char* name, const torch::Tensor& t) {
-        auto v = t.contiguous();
-        w.add_f32(name, v.sizes().vec(), std::span<const float>(v.data_ptr<float>(), v.numel()));
-      };
-      f32("motion", in.motion);
-      f32("text_embedding", in.text_embedding);
-      f32("camera", in.camera);
-      f32("partner", in.partner);
-      auto acts = in.actions.contiguous();
-      w.add_i64("actions", acts.sizes().vec(), std::span<const int64_t>(acts.data_ptr<int64_t>(), acts.numel()));
-      w.write(dir / "in.safetensors");
+      write_forward_inputs(dir / "in.safetensors", in, true);
       const std::string mode_name = mode == AttentionMode::causal ? "causal" : "bidirectional";
       auto r = test::run_stickgen("forward --model " + test::shell_quote(model_file.string()) + " --inputs " +
                                   test::shell_quote((dir / "in.safetensors").string()) + " -o " +
@@ -150,15 +158,7 @@ TEST(TierParity, ModelExportToF16KeepsMetadataAndOutputs) {
   EXPECT_LT(fs::file_size(dir / "f16.safetensors"), 0.6 * fs::file_size(dir / "f32.safetensors"));
   for (const auto& t : b.tensors()) EXPECT_EQ(t.dtype, t.shape.size() >= 2 ? DType::F16 : DType::F32) << t.name;
   // Both files through the runtime on the same inputs.
-  ModelInputs in = random_inputs(c, 5, 1, 22);
-  SafeTensorsWriter w;
-  auto add = [&](const char* name, const torch::Tensor& t) {
-    auto v = t.contiguous();
-    w.add_f32(name, v.sizes().vec(), std::span<const float>(v.data_ptr<float>(), v.numel()));
-  };
-  add("motion", in.motion);
-  add("text_embedding", in.text_embedding);
-  w.write(dir / "in.safetensors");
+  write_forward_inputs(dir / "in.safetensors", random_inputs(c, 5, 1, 22), false);
   for (const char* f : {"f32", "f16"}) {
     auto fr = test::run_stickgen("forward --model " + test::shell_quote((dir / (std::string(f) + ".safetensors")).string()) +
                                  " --inputs " + test::shell_quote((dir / "in.safetensors").string()) + " -o " +
