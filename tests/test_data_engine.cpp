@@ -516,6 +516,44 @@ TEST(Curate, SplitsNeverShareABaseClipAndSftReusesTheHeldOutClips) {
   EXPECT_THROW(curate({t / "corpus"}, t / "foreign", o), Error);
 }
 
+TEST(Curate, WindowsOfOneTakeAreOriginalsThatShareASplit) {
+  // Motion-capture converters cut a take into windows with the take as base_id and no "augment"
+  // tag: held-out takes keep all their windows (they are not augmentations to drop).
+  TempDir t;
+  {
+    DatasetWriter w(t / "mocap", SkeletonFormat::v1, 2);
+    for (int take = 0; take < 40; ++take)
+      for (int k = 0; k < 3; ++k) {
+        SingleAction a;
+        a.action = take % 2 ? act::walk : act::wave;
+        a.seconds = 3.f;
+        SynthOptions so;
+        so.format = SkeletonFormat::v1;
+        so.seed = static_cast<uint64_t>(take * 3 + k);
+        ClipRecord r;
+        r.id = "take" + std::to_string(take) + "_w" + std::to_string(k);
+        r.base_id = "take" + std::to_string(take);
+        r.description = std::string(action_phrase(a.action));
+        r.source = "bvh";
+        w.add(synthesize_action(a, so), r);
+      }
+    w.finish();
+  }
+  CurateOptions o;
+  o.val_share = o.test_share = 0.15f;
+  const CurateSummary s = curate({t / "mocap"}, t / "out", o);
+  EXPECT_EQ(s.rejections.count("heldout_augmentation"), 0u);
+  std::map<std::string, std::map<std::string, int>> windows;  // take -> split -> windows
+  for (const auto& r : records(t / "out" / "pretrain")) windows[r["base_id"]][r["split"]]++;
+  int heldout = 0;
+  for (const auto& [take, splits] : windows) {
+    ASSERT_EQ(splits.size(), 1u) << take;
+    EXPECT_EQ(splits.begin()->second, 3) << take;
+    heldout += splits.begin()->first != "train";
+  }
+  EXPECT_GT(heldout, 0);
+}
+
 TEST(Curate, StratifiedSftKeepsRareActionsWholeAndBoundsTheLargest) {
   TempDir t;
   write_mix(t / "mix", {{act::walk, 40}, {act::wave, 3}, {act::run, 25}, {act::clap, 8}, {act::dance, 10},

@@ -181,7 +181,9 @@ CurateSummary curate(const std::vector<fs::path>& inputs, const fs::path& out, c
       if (!ids.insert(r.id).second)
         throw Error(inputs[k].string() + ": clip id '" + r.id + "' also appears in an earlier input; ids must be unique");
       it.key = r.base_id.empty() ? r.id : r.base_id;
-      it.augmented = !r.base_id.empty() && r.base_id != r.id;
+      // Augmented variants carry an "augment" tag; records that only share a base id (the windows of
+      // one motion-capture take) are originals that travel to the same split together.
+      it.augmented = !r.base_id.empty() && r.base_id != r.id && r.extra.count("augment");
       items.push_back(std::move(it));
     }
 
@@ -563,11 +565,11 @@ DatasetStats dataset_stats(const fs::path& dir, bool score, int jobs, const std:
       if (frames[i][a]) s.action_frames[a] += frames[i][a];
     ++s.sources[rec.source.empty() ? "(none)" : rec.source];
     ++s.splits[rec.split.empty() ? "(none)" : rec.split];
-    if (rec.base_id.empty() || rec.base_id == rec.id) {
-      ++s.augmented["base"];
+    auto aug = rec.extra.find("augment");
+    if (rec.base_id.empty() || rec.base_id == rec.id || aug == rec.extra.end()) {
+      ++s.augmented["base"];  // originals, including the windows of one take (shared base id, no tag)
     } else {
-      auto it = rec.extra.find("augment");
-      std::string kind = it == rec.extra.end() ? "augmented" : it->second;
+      std::string kind = aug->second;
       // "scale0.951+shift1.30+mirror" -> "scale+shift+mirror"
       std::string k2;
       for (char c : kind)
