@@ -433,6 +433,8 @@ struct CmuCase {
   int frames;
   double frame_time;
 };
+// ctest shows the parameter; print the file name rather than its bytes.
+void PrintTo(const CmuCase& c, std::ostream* os) { *os << c.file; }
 
 class CmuClips : public ::testing::TestWithParam<CmuCase> {};
 
