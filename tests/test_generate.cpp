@@ -1,10 +1,17 @@
 // Explicit action timelines for generation (--actions) and request building from plans.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <filesystem>
+
 #include "stickgen/generate.hpp"
+#include "stickgen/motion_file.hpp"
 #include "stickgen/planner.hpp"
+#include "stickgen/runtime.hpp"
+#include "test_util.hpp"
 
 using namespace stickgen;
+namespace fs = std::filesystem;
 
 TEST(ActionSpec, ParsesTimelinesAndFillsGaps) {
   Plan plan = plan_prompt("a person stands");
@@ -52,4 +59,29 @@ TEST(RequestFromPlan, PerFrameActionsFollowTheTimeline) {
   EXPECT_EQ(r.actions[0].front(), act::walk);
   EXPECT_EQ(r.actions[0].back(), act::wave);
   EXPECT_EQ(r.text_embedding.size(), 1024u);
+}
+
+// The README's quick start: `stickgen generate "<prompt>"` without --model runs the shipped model.
+TEST(ShippedModel, DefaultGenerationUsesItAndMoves) {
+  const fs::path model = test::source_dir() / "models" / "stickgen-small-sft.safetensors";
+  ASSERT_TRUE(fs::exists(model)) << model;
+  Model m = Model::load(model);
+  EXPECT_EQ(m.config().attention, AttentionMode::causal);
+  EXPECT_FALSE(m.normalization().empty());
+  test::TempDir dir;
+  auto r = test::run_stickgen("generate \"a person walks\" --seconds 4 -q -o " +
+                              test::shell_quote((dir / "walk.motion").string()));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const Clip c = read_motion_file(dir / "walk.motion");
+  EXPECT_EQ(c.source, "model");
+  ASSERT_EQ(c.frames, 100);
+  EXPECT_TRUE(validate(c).ok());
+  // It walks: the root travels and the pose changes over the clip.
+  const auto& s = c.skeleton();
+  const float travel = std::fabs(root_position(s, c.pose(c.frames - 1, 0)).x - root_position(s, c.pose(0, 0)).x);
+  EXPECT_GT(travel, 0.5f);
+  float change = 0.f;
+  for (int t = 1; t < c.frames; ++t)
+    for (int k = 0; k < c.dims(); ++k) change += std::fabs(c.pose(t, 0)[k] - c.pose(t - 1, 0)[k]);
+  EXPECT_GT(change / static_cast<float>(c.frames), 0.05f);
 }
