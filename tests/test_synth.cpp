@@ -330,9 +330,12 @@ TEST(Synth, GenerateCommandUsesTheProceduralEngine) {
                               test::shell_quote(out.string()));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_TRUE(std::filesystem::exists(out));
-  r = test::run_stickgen("generate \"a man waves\" -o " + test::shell_quote((dir / "x.gif").string()));
+  // The model engine with a model file that is not there: a one-line error naming it, nothing written.
+  const auto missing = dir / "missing.safetensors";
+  r = test::run_stickgen("generate \"a man waves\" --model " + test::shell_quote(missing.string()) + " -o " +
+                         test::shell_quote((dir / "x.gif").string()));
   EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.output.find("no trained model"), std::string::npos) << r.output;  // the model engine's one-line error
+  EXPECT_NE(r.output.find(missing.string()), std::string::npos) << r.output;
   EXPECT_FALSE(std::filesystem::exists(dir / "x.gif"));
 }
 
