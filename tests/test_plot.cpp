@@ -2,6 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <cairo.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "stickgen/common.hpp"
 #include "stickgen/plot.hpp"
@@ -65,4 +68,21 @@ TEST(AtomicFile, NothingAppearsUntilCommitAndTempIsRemoved) {
   EXPECT_EQ(read_file(dir / "out.txt"), "whole");
   EXPECT_THROW(read_file(dir / "missing.txt"), Error);
   EXPECT_EQ(extension_of("a/b.GIF"), "gif");
+}
+
+TEST(AtomicFile, CommittedFilesGetTheUmaskPermissionsNotTheTemporaryOnes) {
+  test::TempDir dir;
+  const mode_t old = ::umask(022);
+  {
+    AtomicFile f(dir / "clip.gif");
+    const int fd = ::open(f.temp_path().c_str(), O_CREAT | O_WRONLY | O_EXCL, 0600);  // as private as mkstemp
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::write(fd, "GIF89a", 6), 6);
+    ::close(fd);
+    f.commit();
+  }
+  struct stat st {};
+  ASSERT_EQ(::stat((dir / "clip.gif").c_str(), &st), 0);
+  ::umask(old);
+  EXPECT_EQ(st.st_mode & 0777, 0644u);
 }

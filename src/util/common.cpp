@@ -1,6 +1,7 @@
 #include "stickgen/common.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -38,6 +39,14 @@ void AtomicFile::commit() {
   if (fs::is_regular_file(temp_)) {
     int fd = ::open(temp_.c_str(), O_RDONLY);
     if (fd >= 0) {
+      // Writers that create their temporary file privately (0600) still deliver an ordinary file:
+      // the permissions a plain create would have given (0666 minus the umask).
+      static const mode_t mask = [] {
+        const mode_t m = ::umask(0);
+        ::umask(m);
+        return m;
+      }();
+      ::fchmod(fd, 0666 & ~mask);
       ::fsync(fd);
       ::close(fd);
     }
