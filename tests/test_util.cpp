@@ -80,4 +80,17 @@ fs::path source_dir() { return env_or("STICKGEN_SOURCE_DIR", STICKGEN_SOURCE_DIR
 
 std::string python() { return env_or("STICKGEN_PYTHON", "/usr/bin/python3"); }
 
+void add_single_action_clip(DatasetWriter& writer, const SingleAction& action, uint64_t seed, const std::string& id,
+                            const std::string& split) {
+  SynthOptions opts;
+  opts.format = SkeletonFormat::v1;
+  opts.seed = seed;
+  ClipRecord rec;
+  rec.id = id;
+  rec.description = "a person " + std::string(action_name(action.action));
+  rec.source = "synthetic";
+  rec.split = split;
+  writer.add(synthesize_action(action, opts), rec);
+}
+
 }  // namespace stickgen::test

@@ -1,8 +1,12 @@
 // Helpers shared by the test programs: scratch directories and running the command-line tools.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
+
+#include "stickgen/dataset.hpp"
+#include "stickgen/synth.hpp"
 
 namespace stickgen::test {
 
@@ -39,5 +43,10 @@ std::string shell_quote(const std::string& s);
 std::filesystem::path source_dir();
 // $STICKGEN_PYTHON or /usr/bin/python3.
 std::string python();
+
+// Synthesises `action` (v1, `seed`) and adds it to `writer` as a labelled synthetic clip described
+// as "a person <action name>", with the given id and split.
+void add_single_action_clip(DatasetWriter& writer, const SingleAction& action, uint64_t seed, const std::string& id,
+                            const std::string& split);
 
 }  // namespace stickgen::test

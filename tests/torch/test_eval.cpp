@@ -34,17 +34,8 @@ void write_actions_dataset(const fs::path& dir, int per_action, float seconds) {
     SingleAction a = sample_single_action(actions[i % K], 1000 + i);
     a.seconds = seconds;
     a.facing = (i / K) % 2 ? -1 : 1;
-    SynthOptions o;
-    o.format = SkeletonFormat::v1;
-    o.seed = 500 + i;
-    Clip clip = synthesize_action(a, o);
-    ClipRecord r;
-    r.id = "c" + std::to_string(i);
-    r.description = "a person " + std::string(action_name(a.action));
-    r.source = "synthetic";
     const int m = (i / K) % 10;
-    r.split = m == 6 ? "val" : (m >= 7 ? "test" : "train");
-    writer.add(clip, r);
+    test::add_single_action_clip(writer, a, 500 + i, "c" + std::to_string(i), m == 6 ? "val" : (m >= 7 ? "test" : "train"));
   }
   writer.finish();
 }

@@ -28,16 +28,7 @@ void write_tiny_dataset(const fs::path& dir, int clips) {
     SingleAction a;
     a.action = actions_used[i % 5];
     a.seconds = 2.4f;
-    SynthOptions opts;
-    opts.format = SkeletonFormat::v1;
-    opts.seed = 100 + i;
-    Clip clip = synthesize_action(a, opts);
-    ClipRecord rec;
-    rec.id = "clip" + std::to_string(i);
-    rec.description = "a person " + std::string(action_name(a.action));
-    rec.source = "synthetic";
-    rec.split = i % 6 == 5 ? "val" : "train";
-    writer.add(clip, rec);
+    test::add_single_action_clip(writer, a, 100 + i, "clip" + std::to_string(i), i % 6 == 5 ? "val" : "train");
   }
   writer.finish();
 }
