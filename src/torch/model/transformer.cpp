@@ -206,8 +206,7 @@ void scaled_init(StickFigureTransformer& model) {
       const bool residual_out = ends_with("self_attn.out_proj.weight") || ends_with("ffn.output_proj.weight");
       p.normal_(0.0, residual_out ? residual_std : 0.02);
       if (name == "pose_decoder.3.weight") p.zero_();
-    } else if (ends_with(".bias") && !ends_with("norm.bias")) {
-      // Linear biases; LayerNorm biases (names ending in ".<index>.bias" of a LayerNorm) are 0 too.
+    } else if (ends_with(".bias")) {  // Linear and LayerNorm biases
       p.zero_();
     }
   }
