@@ -3,11 +3,12 @@
 // moved by the physics head), timed per clip. Prints one JSON line (read by bench/run_benchmarks.py).
 //
 //   bench_generate_clip --model M.safetensors [--prompt "a person walks then waves"] [--seconds 10]
-//                       [--threads 1] [--batch 1] [--repeat 20] [--warmup 2]
+//                       [--threads 1] [--batch 1] [--repeat 20] [--warmup 2] [--guidance G]
 //
 // --batch N decodes N actors together (the prompt's first actor's timeline repeated, side by side),
 // the batching generate_clip does for multi-actor scenes. Latency: median and p95 (nearest rank)
-// over --repeat timed clips after --warmup untimed ones; throughput from the median.
+// over --repeat timed clips after --warmup untimed ones; throughput from the median. --guidance
+// defaults to what `stickgen generate` uses (GenerateOptions); 1 decodes without the second pass.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
   std::string model_path, prompt = "a person walks then waves";
   float seconds = 10.f;
   int threads = 1, batch = 1, repeat = 20, warmup = 2;
+  float guidance = stickgen::GenerateOptions{}.guidance;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -55,6 +57,7 @@ int main(int argc, char** argv) {
     else if (a == "--batch") batch = std::stoi(value());
     else if (a == "--repeat") repeat = std::stoi(value());
     else if (a == "--warmup") warmup = std::stoi(value());
+    else if (a == "--guidance") guidance = std::stof(value());
     else {
       std::fprintf(stderr, "bench_generate_clip: unknown argument '%s'\n", a.c_str());
       return 2;
@@ -88,6 +91,7 @@ int main(int argc, char** argv) {
       stickgen::GenerateOptions go;
       go.seed = static_cast<uint64_t>(r + 1);
       go.threads = threads;
+      go.guidance = guidance;
       const auto t0 = Clock::now();
       const stickgen::Clip clip = stickgen::generate_clip(model, req, go);
       const double ms = ms_since(t0);
@@ -103,10 +107,10 @@ int main(int argc, char** argv) {
     const double p95 = sorted[std::max<size_t>(1, rank) - 1];
     double mean = 0;
     for (double t : times) mean += t / times.size();
-    std::printf("{\"bench\": \"generate_clip\", \"prompt\": \"%s\", \"kernel\": \"%s\", \"threads\": %d, \"batch\": %d, "
+    std::printf("{\"bench\": \"generate_clip\", \"prompt\": \"%s\", \"kernel\": \"%s\", \"threads\": %d, \"batch\": %d, \"guidance\": %g, "
                 "\"frames\": %d, \"repeat\": %d, \"load_ms\": %.2f, \"median_ms\": %.3f, \"p95_ms\": %.3f, \"min_ms\": %.3f, "
                 "\"mean_ms\": %.3f, \"clips_per_s\": %.3f, \"frames_per_s\": %.1f, \"checksum\": %.6f}\n",
-                json_escape(prompt).c_str(), stickgen::runtime_kernel_name().c_str(), threads, batch, req.frames, repeat, load_ms,
+                json_escape(prompt).c_str(), stickgen::runtime_kernel_name().c_str(), threads, batch, guidance, req.frames, repeat, load_ms,
                 median, p95, sorted.front(), mean, batch * 1000.0 / median, batch * req.frames * 1000.0 / median, checksum);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_generate_clip: %s\n", e.what());

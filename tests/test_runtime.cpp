@@ -351,6 +351,41 @@ TEST_F(Runtime, KvCachedDecodingEqualsTheFullCausalForward) {
   }
 }
 
+// kNoAction: an item with that id decodes exactly as without action input, while its neighbours in the
+// batch keep theirs (what action guidance relies on); other negative ids are still refused.
+TEST_F(Runtime, NoActionItemsDecodeAsWithoutActions) {
+  const Model m = Model::load(small());
+  const ModelConfig& c = m.config();
+  const int T = 5, B = 2;
+  const Inputs in = make_inputs(c, T, B, false, 21);
+  Decoder mixed(m, B, T), plain(m, B, T), fed(m, B, T);
+  for (Decoder* d : {&mixed, &plain, &fed}) d->reset(in.text);
+  float no_action_gap = 0.f, fed_gap = 0.f, differs = 0.f;
+  for (int t = 0; t < T; ++t) {
+    const auto motion = std::span(in.motion).subspan(size_t(t) * B * c.input_dim, size_t(B) * c.input_dim);
+    const std::vector<int64_t> both{3, 7}, half{3, kNoAction};
+    const auto y_mixed = mixed.step({motion, half});
+    const std::vector<float> mixed_pose(y_mixed.pose.begin(), y_mixed.pose.end());
+    const auto y_plain = plain.step({motion});
+    const std::vector<float> plain_pose(y_plain.pose.begin(), y_plain.pose.end());
+    const auto y_fed = fed.step({motion, both});
+    const std::vector<float> fed_pose(y_fed.pose.begin(), y_fed.pose.end());
+    const size_t D = size_t(c.output_dim);
+    for (size_t k = 0; k < D; ++k) {
+      fed_gap = std::max(fed_gap, std::fabs(mixed_pose[k] - fed_pose[k]));                     // item 0: action 3
+      no_action_gap = std::max(no_action_gap, std::fabs(mixed_pose[D + k] - plain_pose[D + k]));  // item 1: none
+      differs = std::max(differs, std::fabs(fed_pose[D + k] - plain_pose[D + k]));
+    }
+  }
+  EXPECT_EQ(fed_gap, 0.f);
+  EXPECT_EQ(no_action_gap, 0.f);
+  EXPECT_GT(differs, 1e-4f);  // the action input matters, so the equalities above say something
+  Decoder bad(m, 1, 1);
+  bad.reset(std::span(in.text).first(size_t(c.embedding_dim)));
+  const std::vector<int64_t> minus_two{-2};
+  EXPECT_THROW(bad.step({std::span(in.motion).first(size_t(c.input_dim)), minus_two}), Error);
+}
+
 TEST_F(Runtime, DecoderRestartsCleanlyAfterReset) {
   const Model m = Model::load(small());
   const ModelConfig& c = m.config();

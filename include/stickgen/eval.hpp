@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "stickgen/generate.hpp"
 #include "stickgen/motion.hpp"
 
 namespace stickgen::eval {
@@ -118,7 +119,8 @@ struct EvalOptions {
   int max_test_clips = 0;        // 0 = every test clip (teacher-forced metrics, real references)
   int max_frames = 250;          // teacher-forced window per sequence
   int threads = 0;               // worker threads (0 = hardware)
-  float noise = 0.02f;           // generation noise (GenerateOptions::noise)
+  float noise = GenerateOptions{}.noise;        // generation noise (GenerateOptions::noise)
+  float guidance = GenerateOptions{}.guidance;  // action guidance (GenerateOptions::guidance)
   int diversity_pairs = 200, multimodality_pairs = 10;
   bool progress = true;
   std::filesystem::path samples_dir;  // when set: the first clip of every action and of the first 20 prompts as .motion

@@ -32,6 +32,12 @@ struct GenerationRequest {
 struct GenerateOptions {
   uint64_t seed = 0;      // seeds the rollout noise: different seeds give different takes
   float noise = 0.02f;    // std of Gaussian noise on fed-back frames (normalised units); 0 = none
+  // Action guidance: the pose and physics heads are read as uncond + guidance * (cond - uncond),
+  // where uncond is the same model run without its action input (it was trained with action
+  // dropout). 1 = the conditional model alone; above 1 strengthens what the action adds to the
+  // motion, against the damped, averaged motion a regression-trained model rolls out. When != 1
+  // every actor is decoded twice in one batch (the second copy with kNoAction).
+  float guidance = 2.0f;
   int threads = 1;
 };
 

@@ -82,10 +82,13 @@ class Model {
   std::shared_ptr<const Impl> impl_;
 };
 
-// One frame per batch item for Decoder::step. Optional inputs are empty spans.
+// One frame per batch item for Decoder::step. Optional inputs are empty spans. An action id of
+// kNoAction (motion.hpp, -1) gives its item no action input, exactly as if the actions were absent for
+// it (a model trained with action dropout knows that case): one batch can then decode
+// action-conditioned and unconditioned sequences together (action guidance).
 struct DecoderFrame {
   std::span<const float> motion;     // [B, input_dim] this frame's pose (the previous output when generating)
-  std::span<const int64_t> actions;  // [B] action ids, or empty
+  std::span<const int64_t> actions;  // [B] action ids (kNoAction: none for that item), or empty
   std::span<const float> camera;     // [B, 3], or empty
   std::span<const float> partner;    // [B, input_dim], or empty
 };

@@ -31,7 +31,8 @@ struct GenerateArgs {
   std::string format;  // "" = the engine's own (the model's skeleton; v3 for procedural)
   float fps = 25.f;
   std::string model, actions, continue_from;
-  float noise = 0.02f;
+  float noise = GenerateOptions{}.noise;
+  float guidance = GenerateOptions{}.guidance;
   int threads = 1;
   std::string size = "640x480", style = "normal", camera = "auto";
   int max_actors = 3;
@@ -125,6 +126,7 @@ Clip run_model(const GenerateArgs& a, const Plan& plan, std::string& engine_note
   GenerateOptions go;
   go.seed = a.seed;
   go.noise = a.noise;
+  go.guidance = a.guidance;
   go.threads = a.threads;
   Clip clip = generate_clip(model, req, go);
   clip.description = plan.prompt;
@@ -151,7 +153,12 @@ void add_generate(CLI::App& app) {
   cmd->add_option("--actions", args->actions, "Explicit timeline, e.g. \"walk:0-4,wave:4-10\" ('|' separates actors)");
   cmd->add_option("--continue-from", args->continue_from, "Continue this .motion clip (model engine)");
   cmd->add_option("--noise", args->noise, "Model engine: noise on fed-back frames (different takes per --seed)")
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  cmd->add_option("--guidance", args->guidance,
+                  "Model engine: action guidance (1 = off; higher = more pronounced actions)")
+      ->check(CLI::Range(0.0, 10.0))
+      ->capture_default_str();
   cmd->add_option("--threads", args->threads, "Model engine: compute threads")->check(CLI::Range(1, 64));
   cmd->add_flag("-q,--quiet", args->quiet, "No progress or summary");
   cmd->callback([args] {

@@ -483,6 +483,7 @@ json evaluate(const EvalOptions& o) {
     GenerateOptions go;
     go.seed = mix(o.seed, static_cast<uint64_t>(action) * 100003ull + static_cast<uint64_t>(n));
     go.noise = o.noise;
+    go.guidance = o.guidance;
     const Clip clip = generate_clip(model, req, go);
     if (!o.samples_dir.empty() && n == 0) write_motion_file(o.samples_dir / ("action_" + name_of(action) + ".motion"), clip);
     const Clip v1 = evaluator_clip(clip, ec.fps);
@@ -509,6 +510,7 @@ json evaluate(const EvalOptions& o) {
     GenerateOptions go;
     go.seed = mix(o.seed, 7000001ull + k);
     go.noise = o.noise;
+    go.guidance = o.guidance;
     const Clip clip = generate_clip(model, req, go);
     if (!o.samples_dir.empty() && k < 20) {
       char name[32];
@@ -562,7 +564,7 @@ json evaluate(const EvalOptions& o) {
                        {"prompt_seconds", o.prompt_seconds},
                        {"prompts", suite.size()},
                        {"max_frames", o.max_frames},
-                       {"noise", o.noise},
+                       {"noise", o.noise}, {"guidance", o.guidance},
                        {"diversity_pairs", o.diversity_pairs},
                        {"multimodality_pairs", o.multimodality_pairs}};
 

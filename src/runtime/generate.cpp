@@ -136,23 +136,36 @@ Clip generate_clip(const Model& model, const GenerationRequest& req, const Gener
     for (int t = 0; t < req.frames; ++t) out.actions[out.slot(total - req.frames + t, a)] = req.actions[a][t];
   }
 
-  Decoder decoder(model, A, std::max(1, total - 1), RuntimeOptions{options.threads});
-  std::vector<float> text(static_cast<size_t>(A) * cfg.embedding_dim);
-  for (int a = 0; a < A; ++a) std::copy(req.text_embedding.begin(), req.text_embedding.end(), text.begin() + a * cfg.embedding_dim);
+  if (!(options.guidance >= 0.f && options.guidance <= 10.f))
+    throw Error("generation: guidance must be between 0 and 10 (1 = off), got " + std::to_string(options.guidance));
+  // With guidance the batch holds every actor twice: rows [0, A) with their actions, rows [A, 2A) the
+  // same frames without (kNoAction), so one decoder step gives both heads.
+  const bool guided = options.guidance != 1.f;
+  const int B = guided ? 2 * A : A;
+  Decoder decoder(model, B, std::max(1, total - 1), RuntimeOptions{options.threads});
+  std::vector<float> text(static_cast<size_t>(B) * cfg.embedding_dim);
+  for (int b = 0; b < B; ++b) std::copy(req.text_embedding.begin(), req.text_embedding.end(), text.begin() + b * cfg.embedding_dim);
   decoder.reset(text);
+  std::vector<float> head_pose(static_cast<size_t>(A) * D), head_physics(static_cast<size_t>(A) * kPhysicsDims);
 
   std::mt19937_64 rng(options.seed * 0x9e3779b97f4a7c15ull + 12345);
   std::normal_distribution<float> gauss(0.f, 1.f);
-  std::vector<float> motion(static_cast<size_t>(A) * D), partner(A > 1 ? static_cast<size_t>(A) * D : 0);
-  std::vector<int64_t> actions(A);
+  std::vector<float> motion(static_cast<size_t>(A) * D), partner(A > 1 ? static_cast<size_t>(B) * D : 0);
+  std::vector<float> seen(static_cast<size_t>(B) * D);  // what the model is fed: `motion` plus the take's noise
+  std::vector<int64_t> actions(B, kNoAction);
   std::vector<float> root_x(A), phys(kPhysicsDims), predicted(D);
   const int first_generated = req.context ? context_frames : 1;
   for (int t = 0; t + 1 < total; ++t) {
     for (int a = 0; a < A; ++a) root_x[a] = root_position(s, out.pose(t, a)).x;
     for (int a = 0; a < A; ++a) {
       space.encode_pose(out.pose(t, a), root_x[a], &motion[static_cast<size_t>(a) * D]);
-      if (t + 1 >= first_generated && t > 0 && options.noise > 0)
-        for (int k = 0; k < D; ++k) motion[static_cast<size_t>(a) * D + k] += options.noise * gauss(rng);
+      // The noise perturbs what the model sees, not the pose it builds on: the next frame is the clean
+      // current frame plus the predicted change, so takes differ without a random walk of jitter.
+      for (int k = 0; k < D; ++k) {
+        const size_t i = static_cast<size_t>(a) * D + k;
+        seen[i] = motion[i];
+        if (t + 1 >= first_generated && t > 0 && options.noise > 0) seen[i] += options.noise * gauss(rng);
+      }
       const int16_t next = out.action(t + 1, a);
       actions[a] = next >= 0 && next < cfg.num_actions ? next : act::idle;
       if (A > 1) {  // the nearest other actor, in this actor's frame of reference
@@ -163,17 +176,30 @@ Clip generate_clip(const Model& model, const GenerationRequest& req, const Gener
         space.encode_pose(out.pose(t, nearest), root_x[a], &partner[static_cast<size_t>(a) * D]);
       }
     }
+    if (guided) {  // the unconditioned half sees the same frames (noise included) and partners
+      std::copy_n(seen.begin(), static_cast<size_t>(A) * D, seen.begin() + static_cast<ptrdiff_t>(A) * D);
+      if (A > 1) std::copy_n(partner.begin(), static_cast<size_t>(A) * D, partner.begin() + static_cast<ptrdiff_t>(A) * D);
+    }
     DecoderFrame frame;
-    frame.motion = motion;
+    frame.motion = seen;
     frame.actions = actions;
     if (A > 1) frame.partner = partner;
     DecoderOutput y = decoder.step(frame);
+    std::copy_n(y.pose.begin(), head_pose.size(), head_pose.begin());
+    std::copy_n(y.physics.begin(), head_physics.size(), head_physics.begin());
+    if (guided) {
+      const float g = options.guidance;
+      const float* u_pose = y.pose.data() + head_pose.size();
+      const float* u_phys = y.physics.data() + head_physics.size();
+      for (size_t i = 0; i < head_pose.size(); ++i) head_pose[i] = u_pose[i] + g * (head_pose[i] - u_pose[i]);
+      for (size_t i = 0; i < head_physics.size(); ++i) head_physics[i] = u_phys[i] + g * (head_physics[i] - u_phys[i]);
+    }
     if (t + 1 < first_generated) continue;  // teacher-forced through the context
     for (int a = 0; a < A; ++a) {
-      space.decode_physics(&y.physics[static_cast<size_t>(a) * kPhysicsDims], phys.data());
+      space.decode_physics(&head_physics[static_cast<size_t>(a) * kPhysicsDims], phys.data());
       const float next_root_x = root_x[a] + phys[0] / req.fps;
       float* pose = out.pose(t + 1, a);
-      space.next_from_head(&motion[static_cast<size_t>(a) * D], &y.pose[static_cast<size_t>(a) * D], predicted.data());
+      space.next_from_head(&motion[static_cast<size_t>(a) * D], &head_pose[static_cast<size_t>(a) * D], predicted.data());
       space.decode_pose(predicted.data(), next_root_x, pose);
       reconcile_pose(s, pose, ref_lengths[a].data());
       keep_above_ground(pose, D);

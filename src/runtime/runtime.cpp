@@ -7,6 +7,7 @@
 #include "runtime/kernels.hpp"
 #include "runtime/transformer.hpp"
 #include "stickgen/common.hpp"
+#include "stickgen/motion.hpp"
 
 namespace stickgen {
 
@@ -30,7 +31,7 @@ void check_size(const char* what, const char* name, size_t got, std::initializer
 
 void check_actions(const char* what, std::span<const int64_t> actions, int n_actions) {
   for (int64_t a : actions)
-    if (a < 0 || a >= n_actions)
+    if ((a < 0 && a != kNoAction) || a >= n_actions)
       throw Error(std::string(what) + ": action id " + std::to_string(a) + " is out of range [0, " +
                   std::to_string(n_actions) + ")");
 }

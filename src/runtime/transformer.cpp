@@ -2,6 +2,7 @@
 #include "runtime/transformer.hpp"
 
 #include <cmath>
+#include <algorithm>
 #include <cstring>
 #include <set>
 
@@ -278,12 +279,14 @@ void embed_motion(const Weights& w, const Config& c, RunState& s, ThreadPool& po
   const int d = c.dim;
   branch(w.motion, s, pool, motion, rows, out);
   if (actions) {
-    for (int r = 0; r < rows; ++r)  // embedding lookup into s.hb (rows, action_dim)
-      std::memcpy(s.hb.data() + size_t(r) * c.action_dim, w.action_table + size_t(actions[r]) * c.action_dim,
+    for (int r = 0; r < rows; ++r)  // embedding lookup into s.hb (rows, action_dim); kNoAction rows use id 0
+      std::memcpy(s.hb.data() + size_t(r) * c.action_dim,
+                  w.action_table + size_t(std::max<int64_t>(actions[r], 0)) * c.action_dim,
                   sizeof(float) * size_t(c.action_dim));
     linear_par(pool, s.hb.data(), rows, w.action_fc, s.xb2.data());
     layernorm(s.xb2.data(), w.action_norm.w, w.action_norm.b, rows, d);
-    add_inplace(out, s.xb2.data(), rows * d);
+    for (int r = 0; r < rows; ++r)  // rows are independent: a kNoAction row is computed and left out
+      if (actions[r] >= 0) add_inplace(out + size_t(r) * d, s.xb2.data() + size_t(r) * d, d);
   }
   if (camera) {
     branch(w.camera, s, pool, camera, rows, s.xb2.data());
