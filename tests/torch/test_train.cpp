@@ -132,7 +132,8 @@ TEST(Train, KillThenResumeEqualsUninterruptedRun) {
   const auto cfg = dir / "tiny.yaml";
   std::ofstream(cfg) << "model:\n  preset: tiny\n  embedding_dim: 1024\ntraining:\n  batch_size: 3\n  grad_accum_steps: 2\n"
                         "  max_steps: 12\n  warmup_steps: 3\n  learning_rate: 0.002\n  val_every: 4\n  val_sequences: 6\n"
-                        "  rollout_sequences: 2\n  log_every: 2\n  max_frames: 40\n";
+                        "  rollout_sequences: 2\n  log_every: 2\n  max_frames: 40\n  free_rollout: 0.5\n"
+                        "  scheduled_sampling_start: 0\n";
   const std::string bin = test::stickgen_train_bin();
   ASSERT_FALSE(bin.empty()) << "stickgen-train is not built";
   auto train_into = [&](const fs::path& out, const std::string& env, const std::string& extra) {
@@ -163,6 +164,30 @@ TEST(Train, KillThenResumeEqualsUninterruptedRun) {
   std::sort(unique.begin(), unique.end());
   unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
   EXPECT_EQ(unique.size(), steps.size());
+}
+
+// Free rollouts change what the model is trained on (their inputs are its own predictions) and are
+// as deterministic as everything else in a run.
+TEST(Train, FreeRolloutsAreDeterministicAndChangeTraining) {
+  test::TempDir dir;
+  write_tiny_dataset(dir / "data", 18);
+  auto run = [&](const std::string& name, double free_rollout) {
+    auto c = tiny_config(dir / "data", dir / name);
+    c.max_steps = 4;
+    c.val_every = 4;
+    c.free_rollout = free_rollout;
+    c.scheduled_sampling = 0;
+    c.scheduled_sampling_start = 0;
+    train::run_training(c);
+    return weights_of(dir / name / "latest.safetensors");
+  };
+  const auto rolled = run("rolled", 1.0), again = run("again", 1.0), plain = run("plain", 0.0);
+  ASSERT_EQ(rolled.size(), plain.size());
+  EXPECT_TRUE(rolled == again) << "two runs with free rollouts differ";
+  EXPECT_FALSE(rolled == plain) << "free rollouts did not change training";
+  auto c = tiny_config(dir / "data", dir / "bad");
+  c.free_rollout = 1.5;
+  EXPECT_THROW(c.validate(), Error);
 }
 
 #include "stickgen/generate.hpp"
@@ -206,7 +231,7 @@ TEST(Generate, TrainedTinyModelDrivesAValidClip) {
 
 TEST(TrainConfig, ShippedConfigsParseWithTheCardArchitectures) {
   const std::pair<const char*, int64_t> expected[] = {
-      {"small.yaml", 7248894}, {"sft_small.yaml", 7248894}, {"medium.yaml", 20595646}, {"large.yaml", 44619646}};
+      {"small.yaml", 7248894}, {"sft_small.yaml", 7248894}, {"rollout_small.yaml", 7248894}, {"medium.yaml", 20595646}, {"large.yaml", 44619646}};
   for (auto [name, params] : expected) {
     train::TrainConfig c;
     c.load_yaml(test::source_dir() / "configs" / name);

@@ -83,6 +83,8 @@ const std::map<std::string, Setter>& setters() {
     d("training.input_noise", &TrainConfig::input_noise);
     d("training.input_offset_noise", &TrainConfig::input_offset_noise);
     i("training.rollout_passes", &TrainConfig::rollout_passes);
+    d("training.free_rollout", &TrainConfig::free_rollout);
+    i("training.free_rollout_prefix", &TrainConfig::free_rollout_prefix);
     d("training.scheduled_sampling", &TrainConfig::scheduled_sampling);
     d("training.scheduled_sampling_start", &TrainConfig::scheduled_sampling_start);
     d("training.action_dropout", &TrainConfig::action_dropout);
@@ -207,7 +209,9 @@ std::string TrainConfig::to_json() const {
                    {"min_lr_ratio", min_lr_ratio}, {"warmup_steps", warmup_steps}, {"max_grad_norm", max_grad_norm},
                    {"seed", seed}, {"init_from", init_from}, {"max_frames", max_frames}, {"min_frames", min_frames},
                    {"input_noise", input_noise}, {"input_offset_noise", input_offset_noise},
-                   {"rollout_passes", rollout_passes}, {"init", init}, {"rollout_grad", rollout_grad}, {"scheduled_sampling", scheduled_sampling},
+                   {"rollout_passes", rollout_passes}, {"free_rollout", free_rollout},
+                   {"free_rollout_prefix", free_rollout_prefix}, {"init", init}, {"rollout_grad", rollout_grad},
+                   {"scheduled_sampling", scheduled_sampling},
                    {"scheduled_sampling_start", scheduled_sampling_start}, {"action_dropout", action_dropout},
                    {"val_every", val_every}, {"val_sequences", val_sequences},
                    {"rollout_sequences", rollout_sequences}, {"save_every", save_every}, {"log_every", log_every},
@@ -257,6 +261,8 @@ void TrainConfig::validate() const {
   need(input_noise >= 0 && input_offset_noise >= 0 && scheduled_sampling >= 0 && scheduled_sampling <= 1,
        "training.input_noise/input_offset_noise/scheduled_sampling out of range");
   need(rollout_passes >= 1 && rollout_passes <= 8, "training.rollout_passes must be in [1, 8]");
+  need(free_rollout >= 0 && free_rollout <= 1, "training.free_rollout must be in [0, 1]");
+  need(free_rollout_prefix >= 1, "training.free_rollout_prefix must be at least 1");
   need(action_dropout >= 0 && action_dropout <= 1, "training.action_dropout must be in [0, 1]");
   need(val_every >= 1, "training.val_every must be at least 1");
   need(!train_data.empty(), "data.train_data is not set (a dataset directory)");

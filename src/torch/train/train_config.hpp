@@ -34,6 +34,12 @@ struct TrainConfig {
   bool rollout_grad = false;          // backpropagate through the scheduled-sampling passes
   double scheduled_sampling = 0.25;   // final probability of feeding the model's own prediction
   double scheduled_sampling_start = 0.3;  // fraction of training before sampling starts ramping up
+  // Free rollout (DAgger-style): this share of micro-batches, ramped like scheduled sampling, feeds
+  // the model its own KV-cached rollout (no gradient, dropout off) after a teacher-forced prefix of
+  // free_rollout_prefix..half the window; the targets stay the data, so the model learns to steer
+  // back from the drift it builds up over many frames, which two-pass scheduled sampling never shows.
+  double free_rollout = 0.0;
+  int free_rollout_prefix = 4;        // shortest teacher-forced prefix (frames)
   double action_dropout = 0.3;        // fraction of sequences trained without action input (action head loss)
   int val_every = 100;      // optimizer steps between validations (and checkpoints)
   int val_sequences = 64;   // validation sequences per evaluation (0 = all)

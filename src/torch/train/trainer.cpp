@@ -214,6 +214,32 @@ LossParts compute_loss(const torch_model::ModelOutputs& raw, const Tensor& motio
   return l;
 }
 
+// The model's own rollout as inputs: frames [0, prefix) are the data, every later input frame is the
+// model's prediction from the one before (KV-cached decoding, dropout off, no gradient), with the
+// batch's action and partner inputs. Padded items roll on past their end; those frames are masked.
+Tensor free_rollout_inputs(torch_model::StickFigureTransformer& model, const Batch& batch, const Tensor& motion,
+                           const PoseHead& head, int64_t prefix) {
+  torch::NoGradGuard guard;
+  model->eval();
+  const int64_t T = motion.size(0);
+  torch_model::KVCache cache = model->start(batch.text, T);
+  std::vector<Tensor> inputs;
+  inputs.reserve(static_cast<size_t>(T));
+  Tensor current = motion[0];
+  for (int64_t t = 0; t < T; ++t) {
+    inputs.push_back(current);
+    if (t + 1 == T) break;
+    torch_model::FrameInputs frame;
+    frame.motion = current;
+    if (batch.actions_in.defined()) frame.actions = batch.actions_in[t];
+    if (batch.partner_in.defined()) frame.partner = batch.partner_in[t];
+    const Tensor predicted = head.next(model->step(cache, frame).pose, current);
+    current = t + 1 < prefix ? motion[t + 1] : predicted;
+  }
+  model->train();
+  return torch::stack(inputs, 0);
+}
+
 torch_model::ModelInputs inputs_of(const Batch& b, const Tensor& motion) {
   torch_model::ModelInputs in;
   in.motion = motion;
@@ -576,10 +602,12 @@ TrainResult train_loop(TrainConfig c, const fs::path& out_dir, torch_model::Stic
     const int step = state.step + 1;
     const double lr = learning_rate_at(c, step, total_steps);
     const double progress_frac = static_cast<double>(step) / total_steps;
-    const double ss_prob = progress_frac <= c.scheduled_sampling_start
-                               ? 0.0
-                               : c.scheduled_sampling * std::min(1.0, (progress_frac - c.scheduled_sampling_start) /
-                                                                          std::max(1e-9, 1.0 - c.scheduled_sampling_start));
+    // Scheduled sampling and free rollouts ramp up together from scheduled_sampling_start.
+    const double ramp = progress_frac <= c.scheduled_sampling_start
+                            ? 0.0
+                            : std::min(1.0, (progress_frac - c.scheduled_sampling_start) /
+                                                std::max(1e-9, 1.0 - c.scheduled_sampling_start));
+    const double ss_prob = c.scheduled_sampling * ramp;
     double loss_acc = 0, pose_acc = 0, act_acc = 0, phys_acc = 0, temp_acc = 0;
     for (int k = 0; k < c.grad_accum_steps; ++k) {
       const int64_t g = static_cast<int64_t>(step - 1) * c.grad_accum_steps + k;
@@ -595,7 +623,16 @@ TrainResult train_loop(TrainConfig c, const fs::path& out_dir, torch_model::Stic
       torch::manual_seed(mix(c.seed, static_cast<uint64_t>(g)));
       Batch batch = make_batch(train_set, pb.windows, pb.feed, c.model.embedding_dim);
       Tensor motion = batch.motion_in;
-      if (ss_prob > 0 && motion.size(0) > 1) {
+      bool rolled = false;
+      if (c.free_rollout > 0 && ramp > 0 && motion.size(0) > c.free_rollout_prefix + 1 &&
+          torch::rand({1}).item<double>() < c.free_rollout * ramp) {
+        const int64_t T = motion.size(0);
+        const int64_t hi = std::max<int64_t>(c.free_rollout_prefix, T / 2);
+        const int64_t prefix = torch::randint(c.free_rollout_prefix, hi + 1, {1}).item<int64_t>();
+        motion = free_rollout_inputs(model, batch, motion, head, prefix);
+        rolled = true;
+      }
+      if (!rolled && ss_prob > 0 && motion.size(0) > 1) {
         // Scheduled sampling: chosen input frames are replaced by the model's own predictions. Each
         // pass predicts from the previous pass's mixed inputs, so a run of k replaced frames carries up
         // to `rollout_passes` steps of compounded error, as a free rollout would.
