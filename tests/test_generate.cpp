@@ -92,6 +92,7 @@ TEST(Generate, ActionGuidanceMixesTheConditionalAndUnconditionalHeads) {
   const fs::path path = test::source_dir() / "models" / "stickgen-small-sft.safetensors";
   ASSERT_TRUE(fs::exists(path)) << path;
   const Model model = Model::load(path);
+  EXPECT_TRUE(guidance_applies(model));  // trained with action dropout
   auto encoder = text_encoder_for(model);
   Plan plan = plan_prompt("a person waves");
   plan.duration = 1.2f;

@@ -13,6 +13,7 @@
 #include <random>
 
 #include "stickgen/common.hpp"
+#include "stickgen/generate.hpp"
 #include "stickgen/runtime.hpp"
 #include "stickgen/safetensors.hpp"
 #include "test_util.hpp"
@@ -384,6 +385,12 @@ TEST_F(Runtime, NoActionItemsDecodeAsWithoutActions) {
   bad.reset(std::span(in.text).first(size_t(c.embedding_dim)));
   const std::vector<int64_t> minus_two{-2};
   EXPECT_THROW(bad.step({std::span(in.motion).first(size_t(c.input_dim)), minus_two}), Error);
+}
+
+// A file without stickgen's training config (here written by the PyTorch oracle) never learned the
+// no-action case, so generation does not apply action guidance to it.
+TEST_F(Runtime, GuidanceNeedsAModelTrainedWithActionDropout) {
+  EXPECT_FALSE(guidance_applies(Model::load(small())));
 }
 
 TEST_F(Runtime, DecoderRestartsCleanlyAfterReset) {

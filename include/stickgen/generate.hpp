@@ -36,7 +36,9 @@ struct GenerateOptions {
   // where uncond is the same model run without its action input (it was trained with action
   // dropout). 1 = the conditional model alone; above 1 strengthens what the action adds to the
   // motion, against the damped, averaged motion a regression-trained model rolls out. When != 1
-  // every actor is decoded twice in one batch (the second copy with kNoAction).
+  // every actor is decoded twice in one batch (the second copy with kNoAction). Applied only to
+  // models that were trained without action input some of the time (guidance_applies); others
+  // never learned the unconditioned case and decode with 1.
   float guidance = 2.0f;
   int threads = 1;
 };
@@ -47,6 +49,11 @@ std::unique_ptr<TextEncoder> text_encoder_for(const Model& model);
 
 // Per-frame actions, start positions and facing from a plan; the prompt is encoded with `encoder`.
 GenerationRequest request_from_plan(const Plan& plan, const TextEncoder& encoder, float fps = kDefaultFps);
+
+// Whether action guidance means anything for this model: its training config (the file's
+// "stickgen.train.config" metadata) has action_dropout > 0. False for files without it (imported
+// reference checkpoints).
+bool guidance_applies(const Model& model);
 
 // Runs the model. Throws Error for a bidirectional model (it cannot be decoded causally), a model
 // without motion normalisation, or a request whose sizes disagree.

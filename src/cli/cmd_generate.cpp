@@ -156,7 +156,7 @@ void add_generate(CLI::App& app) {
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   cmd->add_option("--guidance", args->guidance,
-                  "Model engine: action guidance (1 = off; higher = more pronounced actions)")
+                  "Model engine: action guidance (1 = off; higher = more pronounced actions; models trained with action dropout)")
       ->check(CLI::Range(0.0, 10.0))
       ->capture_default_str();
   cmd->add_option("--threads", args->threads, "Model engine: compute threads")->check(CLI::Range(1, 64));

@@ -5,6 +5,8 @@
 #include <random>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "stickgen/common.hpp"
 #include "stickgen/model_config.hpp"
 #include "stickgen/motion_space.hpp"
@@ -80,6 +82,17 @@ void keep_above_ground(float* pose, int dims) {
 
 }  // namespace
 
+bool guidance_applies(const Model& model) {
+  const auto& meta = model.metadata();
+  const auto it = meta.find("stickgen.train.config");
+  if (it == meta.end()) return false;
+  const auto config = nlohmann::json::parse(it->second, nullptr, /*allow_exceptions=*/false);
+  if (!config.is_object() || !config.contains("training") || !config["training"].is_object()) return false;
+  const auto& training = config["training"];
+  return training.contains("action_dropout") && training["action_dropout"].is_number() &&
+         training["action_dropout"].get<double>() > 0.0;
+}
+
 Clip generate_clip(const Model& model, const GenerationRequest& req, const GenerateOptions& options) {
   const ModelConfig& cfg = model.config();
   if (cfg.attention != AttentionMode::causal)
@@ -140,7 +153,7 @@ Clip generate_clip(const Model& model, const GenerationRequest& req, const Gener
     throw Error("generation: guidance must be between 0 and 10 (1 = off), got " + std::to_string(options.guidance));
   // With guidance the batch holds every actor twice: rows [0, A) with their actions, rows [A, 2A) the
   // same frames without (kNoAction), so one decoder step gives both heads.
-  const bool guided = options.guidance != 1.f;
+  const bool guided = options.guidance != 1.f && guidance_applies(model);
   const int B = guided ? 2 * A : A;
   Decoder decoder(model, B, std::max(1, total - 1), RuntimeOptions{options.threads});
   std::vector<float> text(static_cast<size_t>(B) * cfg.embedding_dim);
