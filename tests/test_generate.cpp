@@ -61,6 +61,28 @@ TEST(RequestFromPlan, PerFrameActionsFollowTheTimeline) {
   EXPECT_EQ(r.text_embedding.size(), 1024u);
 }
 
+// A pair whose first action is an interaction starts at that action's gap, facing each other around
+// the planned midpoint; a pair that interacts later keeps the planner's places.
+TEST(RequestFromPlan, InteractingPairsStartAtTheirGap) {
+  auto enc = make_hashed_encoder();
+  const Plan shake = plan_prompt("two people shake hands, then one walks away");
+  ASSERT_EQ(shake.actors.size(), 2u);
+  const GenerationRequest r = request_from_plan(shake, *enc);
+  const float gap = action_params(act::handshake).partner_gap;
+  EXPECT_GT(gap, 0.5f);
+  const int left = r.facing[0] > 0 ? 0 : 1;
+  EXPECT_EQ(r.facing[left], 1);
+  EXPECT_EQ(r.facing[1 - left], -1);
+  EXPECT_NEAR(r.start_x[1 - left] - r.start_x[left], gap, 1e-5f);
+  EXPECT_NEAR(r.start_x[0] + r.start_x[1], shake.actors[0].start_x + shake.actors[1].start_x, 1e-4f);
+  EXPECT_GT(std::fabs(shake.actors[0].start_x - shake.actors[1].start_x), 2.f * gap);  // the planner's were far apart
+  const Plan later = plan_prompt("a man walks while a woman waves");
+  ASSERT_EQ(later.actors.size(), 2u);
+  const GenerationRequest l = request_from_plan(later, *enc);
+  EXPECT_EQ(l.start_x[0], later.actors[0].start_x);
+  EXPECT_EQ(l.start_x[1], later.actors[1].start_x);
+}
+
 // The README's quick start: `stickgen generate "<prompt>"` without --model runs the shipped model.
 TEST(ShippedModel, DefaultGenerationUsesItAndMoves) {
   const fs::path model = test::source_dir() / "models" / "stickgen-small-sft.safetensors";

@@ -78,6 +78,7 @@ struct ActionParams {
   float cycle_seconds = 0.f;   // one repetition at tempo 1 (0 = not cyclic)
   bool travels = false;        // root moves (travel_speed > 0)
   bool needs_partner = false;  // interaction: synthesize with a partner doing the same action
+  float partner_gap = 0.f;     // paired actions: root distance the pair performs it at (units, body scale 1); else 0
   bool directional = false;    // honours left/right/toward/away/around
   bool ends_on_ground = false; // leaves the actor sitting/kneeling/lying (the next action gets up first)
 };

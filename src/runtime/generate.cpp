@@ -51,6 +51,23 @@ GenerationRequest request_from_plan(const Plan& plan, const TextEncoder& encoder
     r.start_x.push_back(actor.start_x);
     r.facing.push_back(actor.facing >= 0 ? 1 : -1);
   }
+  // A pair whose first action is an interaction starts where it is performed: facing each other at the
+  // action's gap, around their planned midpoint. The procedural engine walks them there within the
+  // segment; the model does not learn that approach (docs/RUNTIME.md), so the clip would show two
+  // figures shaking hands with the air.
+  for (size_t a = 0; a < plan.actors.size(); ++a) {
+    const auto& timeline = plan.actors[a].timeline;
+    if (timeline.empty() || timeline.front().start > 0.f) continue;
+    const ActionSegment& first = timeline.front();
+    const int b = first.target_actor;
+    if (b <= static_cast<int>(a) || b >= static_cast<int>(plan.actors.size())) continue;
+    const float gap = action_params(first.action).partner_gap;
+    if (gap <= 0.f || r.facing[a] == r.facing[b]) continue;
+    const float mid = 0.5f * (r.start_x[a] + r.start_x[b]);
+    const int left = r.facing[a] > 0 ? static_cast<int>(a) : b, right = left == static_cast<int>(a) ? b : static_cast<int>(a);
+    r.start_x[left] = mid - 0.5f * gap;
+    r.start_x[right] = mid + 0.5f * gap;
+  }
   return r;
 }
 

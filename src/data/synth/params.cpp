@@ -107,6 +107,7 @@ std::array<ActionParams, kNumActions> build_params() {
     p.cycle_seconds = r.cycle;
     p.travels = action_info(i).travel_speed > 0.f;
     p.needs_partner = synth::paired_action(i) && r.family == F::interaction;
+    p.partner_gap = synth::paired_action(i) ? synth::interaction_gap(i) : 0.f;
     p.directional = r.directional || p.travels;
     p.ends_on_ground = r.ground;
   }
