@@ -64,9 +64,9 @@ GenerationRequest request_from_plan(const Plan& plan, const TextEncoder& encoder
     const float gap = action_params(first.action).partner_gap;
     if (gap <= 0.f || r.facing[a] == r.facing[b]) continue;
     const float mid = 0.5f * (r.start_x[a] + r.start_x[b]);
-    const int left = r.facing[a] > 0 ? static_cast<int>(a) : b, right = left == static_cast<int>(a) ? b : static_cast<int>(a);
+    const int left = r.facing[a] > 0 ? static_cast<int>(a) : b;  // faces +x, so it stands on the left
     r.start_x[left] = mid - 0.5f * gap;
-    r.start_x[right] = mid + 0.5f * gap;
+    r.start_x[static_cast<int>(a) + b - left] = mid + 0.5f * gap;
   }
   return r;
 }

@@ -1,8 +1,8 @@
 // Loading a model file into Weights, and the forward pass over a block of tokens.
 #include "runtime/transformer.hpp"
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <set>
 

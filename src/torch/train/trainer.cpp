@@ -214,14 +214,17 @@ LossParts compute_loss(const torch_model::ModelOutputs& raw, const Tensor& motio
   return l;
 }
 
-// The model's own rollout as inputs: frames [0, prefix) are the data, every later input frame is the
-// model's prediction from the one before (KV-cached decoding, dropout off, no gradient), with the
-// batch's action and partner inputs. Padded items roll on past their end; those frames are masked.
-Tensor free_rollout_inputs(torch_model::StickFigureTransformer& model, const Batch& batch, const Tensor& motion,
-                           const PoseHead& head, int64_t prefix) {
+// The model's own rollout, `frames` frames [frames, B, D] (default: as many as `motion` has): frames
+// [0, prefix) are the data, every later frame is the model's prediction from the one before (KV-cached
+// decoding, dropout off, no gradient), with the batch's action and partner inputs (which must cover
+// frames - 1 steps). Padded items roll on past their end; those frames are masked. Used as training
+// inputs (free rollouts) and by validation (prefix 1: a rollout from the first frame).
+Tensor free_rollout(torch_model::StickFigureTransformer& model, const Batch& batch, const Tensor& motion,
+                    const PoseHead& head, int64_t prefix, int64_t frames = 0) {
   torch::NoGradGuard guard;
+  const bool was_training = model->is_training();
   model->eval();
-  const int64_t T = motion.size(0);
+  const int64_t T = frames > 0 ? frames : motion.size(0);
   torch_model::KVCache cache = model->start(batch.text, T);
   std::vector<Tensor> inputs;
   inputs.reserve(static_cast<size_t>(T));
@@ -236,7 +239,7 @@ Tensor free_rollout_inputs(torch_model::StickFigureTransformer& model, const Bat
     const Tensor predicted = head.next(model->step(cache, frame).pose, current);
     current = t + 1 < prefix ? motion[t + 1] : predicted;
   }
-  model->train();
+  if (was_training) model->train();
   return torch::stack(inputs, 0);
 }
 
@@ -372,25 +375,18 @@ ValStats validate_model(torch_model::StickFigureTransformer& model, const Sequen
   const int rollouts = std::min<int>(c.rollout_sequences, static_cast<int>(val.sequences.size()));
   const int D = val.dims;
   double frozen = 0, steps = 0, speed_model = 0, speed_real = 0;
-  std::vector<float> prev(D), cur(D), a(D), b(D);
+  std::vector<float> a(D), b(D);
   for (int r = 0; r < rollouts; ++r) {
-    const Sequence& s = val.sequences[static_cast<size_t>(r) * val.sequences.size() / rollouts];
+    const int index = static_cast<int>(static_cast<size_t>(r) * val.sequences.size() / rollouts);
+    const Sequence& s = val.sequences[static_cast<size_t>(index)];
     const int T = std::min(s.frames, c.max_frames + 1);
-    auto text = torch::from_blob(const_cast<float*>(val.embeddings[s.embedding].data()),
-                                 {1, c.model.embedding_dim}, torch::kFloat);
-    auto cache = model->start(text, T);
-    Tensor frame = torch::from_blob(const_cast<float*>(s.motion.data()), {1, D}, torch::kFloat).clone();
+    const Batch one = make_batch(val, {{index, 0, T}}, {s.fully_labelled()}, c.model.embedding_dim);
+    const Tensor rolled = free_rollout(model, one, one.motion_in, head, 1, T).reshape({T, D}).contiguous();
+    const float* model_frames = rolled.data_ptr<float>();
     for (int t = 0; t + 1 < T; ++t) {
-      torch_model::FrameInputs in;
-      in.motion = frame;
-      if (s.fully_labelled()) in.actions = torch::full({1}, static_cast<int64_t>(s.actions[t + 1]), torch::kLong);
-      if (!s.partner.empty())
-        in.partner = torch::from_blob(const_cast<float*>(&s.partner[static_cast<size_t>(t) * D]), {1, D}, torch::kFloat);
-      auto out = model->step(cache, in);
-      Tensor next = head.next(out.pose, frame).contiguous();
       // movement between consecutive frames in absolute units (root-relative, so travel excluded)
-      space.decode_pose(frame.data_ptr<float>(), 0.f, a.data());
-      space.decode_pose(next.data_ptr<float>(), 0.f, b.data());
+      space.decode_pose(model_frames + static_cast<size_t>(t) * D, 0.f, a.data());
+      space.decode_pose(model_frames + static_cast<size_t>(t + 1) * D, 0.f, b.data());
       double move = 0;
       for (int k = 0; k < D; ++k) move = std::max(move, static_cast<double>(std::fabs(a[k] - b[k])));
       space.decode_pose(&s.motion[static_cast<size_t>(t) * D], 0.f, a.data());
@@ -401,7 +397,6 @@ ValStats validate_model(torch_model::StickFigureTransformer& model, const Sequen
       speed_model += move;
       speed_real += real;
       steps += 1;
-      frame = next;
     }
   }
   if (steps > 0) {
@@ -629,7 +624,7 @@ TrainResult train_loop(TrainConfig c, const fs::path& out_dir, torch_model::Stic
         const int64_t T = motion.size(0);
         const int64_t hi = std::max<int64_t>(c.free_rollout_prefix, T / 2);
         const int64_t prefix = torch::randint(c.free_rollout_prefix, hi + 1, {1}).item<int64_t>();
-        motion = free_rollout_inputs(model, batch, motion, head, prefix);
+        motion = free_rollout(model, batch, motion, head, prefix);
         rolled = true;
       }
       if (!rolled && ss_prob > 0 && motion.size(0) > 1) {
