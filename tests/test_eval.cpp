@@ -14,6 +14,7 @@
 
 #include "stickgen/eval.hpp"
 #include "stickgen/evaluator.hpp"
+#include "stickgen/motion_file.hpp"
 #include "stickgen/planner.hpp"
 #include "stickgen/safetensors.hpp"
 #include "stickgen/synth.hpp"
@@ -366,6 +367,47 @@ TEST(Evaluator, ClassifyAveragesWindowsOverLongSpans) {
   EXPECT_EQ(whole.probabilities.size(), 64u);
   EXPECT_TRUE(whole.in_top(whole.top1, 1));
   EXPECT_THROW(ev.classify(clip, 0, 0, 5), Error);  // shorter than min_frames
+}
+
+// `stickgen classify` with the shipped evaluator: a synthesised walk and wave are recognised, the
+// span and JSON output follow the flags, and bad input gets a one-line error.
+TEST(ClassifyCommand, RecognisesSynthesisedActionsWithTheShippedEvaluator) {
+  namespace fs = std::filesystem;
+  const fs::path evaluator = test::source_dir() / "models" / "evaluator.safetensors";
+  ASSERT_TRUE(fs::exists(evaluator)) << evaluator;
+  test::TempDir dir;
+  SynthOptions o;
+  o.format = SkeletonFormat::v3;  // converted to v1 by the command, as for any clip
+  for (int action : {static_cast<int>(act::walk), static_cast<int>(act::wave)}) {
+    SingleAction a;
+    a.action = action;
+    a.seconds = 4.f;
+    const fs::path clip = dir / (std::string(action_name(action)) + ".motion");
+    write_motion_file(clip, synthesize_action(a, o));
+    auto r = test::run_stickgen("classify " + test::shell_quote(clip.string()) + " --json -k 3 --from 1 --to 3.5 --evaluator " +
+                                test::shell_quote(evaluator.string()));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const auto j = nlohmann::json::parse(r.output);
+    ASSERT_EQ(j["top"].size(), 3u);
+    EXPECT_EQ(j["top"][0]["action"], std::string(action_name(action))) << r.output;
+    EXPECT_GE(j["top"][0]["probability"].get<double>(), j["top"][1]["probability"].get<double>());
+    EXPECT_DOUBLE_EQ(j["from"].get<double>(), 1.0);
+    EXPECT_NEAR(j["to"].get<double>(), 3.5, 0.5 / 25 + 1e-9);  // rounded to the evaluator's frames
+  }
+  const std::string walk = test::shell_quote((dir / "walk.motion").string());
+  auto text = test::run_stickgen("classify " + walk);  // the shipped evaluator by default
+  ASSERT_EQ(text.exit_code, 0) << text.output;
+  EXPECT_NE(text.output.find("walk"), std::string::npos) << text.output;
+  auto bad_actor = test::run_stickgen("classify " + walk + " --actor 2");
+  EXPECT_EQ(bad_actor.exit_code, 1);
+  EXPECT_NE(bad_actor.output.find("--actor: the clip has 1 actor(s)"), std::string::npos) << bad_actor.output;
+  auto short_span = test::run_stickgen("classify " + walk + " --from 3.95");
+  EXPECT_EQ(short_span.exit_code, 1);
+  EXPECT_NE(short_span.output.find("shorter than"), std::string::npos) << short_span.output;
+  std::ofstream(dir / "broken.motion") << "{\"motion\": [";
+  auto broken = test::run_stickgen("classify " + test::shell_quote((dir / "broken.motion").string()));
+  EXPECT_EQ(broken.exit_code, 1);
+  EXPECT_NE(broken.output.find("not valid JSON"), std::string::npos) << broken.output;
 }
 
 // ---------------------------------------------------------------- prompt suite and card
