@@ -1,7 +1,10 @@
 // Explicit action timelines for generation (--actions) and request building from plans.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <map>
+#include <set>
 #include <filesystem>
 
 #include "stickgen/generate.hpp"
@@ -142,4 +145,84 @@ TEST(Generate, ActionGuidanceMixesTheConditionalAndUnconditionalHeads) {
   GenerateOptions bad = plain;
   bad.guidance = -1.f;
   EXPECT_THROW(generate_clip(model, wave, bad), Error);
+}
+
+// Travelling segments carry where they go; other segments leave the figure's facing alone.
+TEST(RequestFromPlan, TravellingSegmentsCarryTheirHeading) {
+  auto enc = make_hashed_encoder();
+  Plan plan = plan_prompt("a person walks to the left, then waves, then walks to the right", PlannerOptions{.duration = 9.f});
+  GenerationRequest r = request_from_plan(plan, *enc);
+  ASSERT_EQ(r.heading.size(), 1u);
+  ASSERT_EQ(r.heading[0].size(), static_cast<size_t>(r.frames));
+  std::map<int, std::set<int>> seen;  // action -> headings
+  for (int t = 0; t < r.frames; ++t) seen[r.actions[0][t]].insert(r.heading[0][t]);
+  ASSERT_TRUE(seen.count(act::walk) && seen.count(act::wave)) << "plan changed";
+  EXPECT_EQ(seen[act::walk], (std::set<int>{-1, 1}));
+  EXPECT_EQ(seen[act::wave], std::set<int>{GenerationRequest::kHeadFree});
+  EXPECT_FALSE(r.mirrored_text_embedding.empty());  // the prompt says left and right
+  const Plan shake = plan_prompt("two people shake hands, then one walks away");
+  const GenerationRequest s = request_from_plan(shake, *enc);
+  int away = 0;
+  for (const auto& h : s.heading) away += static_cast<int>(std::count(h.begin(), h.end(), GenerationRequest::kHeadAway));
+  EXPECT_GT(away, s.frames / 4);
+  EXPECT_TRUE(s.mirrored_text_embedding.empty());
+}
+
+// A figure facing -x is decoded as the same figure facing +x and turned around, so its take is the
+// right-facing take turned around its root, with the root's travel reflected.
+TEST(Generate, LeftFacingTakesAreRightFacingTakesTurnedAround) {
+  const fs::path path = test::source_dir() / "models" / "stickgen-small-sft.safetensors";
+  ASSERT_TRUE(fs::exists(path)) << path;
+  const Model model = Model::load(path);
+  auto encoder = text_encoder_for(model);
+  Plan plan = plan_prompt("a person walks");
+  plan.duration = 1.6f;
+  GenerationRequest right = request_from_plan(plan, *encoder);
+  right.facing = {1};
+  right.start_x = {0.5f};
+  GenerationRequest left = right;
+  left.facing = {-1};
+  const GenerateOptions o{.seed = 5};
+  const Clip r = generate_clip(model, right, o), l = generate_clip(model, left, o);
+  const SkeletonSchema& s = r.skeleton();
+  float worst = 0.f;
+  for (int t = 0; t < r.frames; ++t) {
+    std::vector<float> p(r.pose(t, 0), r.pose(t, 0) + r.dims());
+    const float rr = root_position(s, p.data()).x;
+    turn_around(s, p.data(), rr);
+    for (int k = 0; k < r.dims(); k += 2) p[k] += 2.f * (0.5f - rr);  // the root reflected about the start
+    for (int k = 0; k < r.dims(); ++k) worst = std::max(worst, std::fabs(p[k] - l.pose(t, 0)[k]));
+  }
+  EXPECT_LT(worst, 1e-3f);
+  EXPECT_GT(root_position(s, r.pose(r.frames - 1, 0)).x - 0.5f, 0.3f);  // it walks, to the right
+}
+
+// The shipped model goes where the prompt says: to the left, and away from a partner after a
+// handshake (the figure turns around first, in place).
+TEST(ShippedModel, WalksWhereThePromptSays) {
+  test::TempDir dir;
+  const std::string out = test::shell_quote((dir / "c.motion").string());
+  auto r = test::run_stickgen("generate \"a person walks to the left\" --seconds 4 -q -o " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  Clip c = read_motion_file(dir / "c.motion");
+  const auto& s = c.skeleton();
+  EXPECT_LT(root_position(s, c.pose(c.frames - 1, 0)).x - root_position(s, c.pose(0, 0)).x, -1.5f);
+
+  r = test::run_stickgen("generate \"two people shake hands, then one walks away\" --seconds 10 -q -o " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  c = read_motion_file(dir / "c.motion");
+  ASSERT_EQ(c.actors, 2);
+  const Plan plan = plan_prompt("two people shake hands, then one walks away", PlannerOptions{.duration = 10.f});
+  int walker = -1;
+  float walk_start = 0.f;
+  for (int a = 0; a < 2; ++a)
+    for (const auto& seg : plan.actors[a].timeline)
+      if (seg.action == act::walk) walker = a, walk_start = seg.start;
+  ASSERT_GE(walker, 0) << "plan changed";
+  auto gap = [&](int t) { return std::fabs(root_position(s, c.pose(t, walker)).x - root_position(s, c.pose(t, 1 - walker)).x); };
+  const int t0 = static_cast<int>(walk_start * c.fps);
+  EXPECT_GT(gap(c.frames - 1), gap(t0) + 1.f);
+  // The turn: the root holds still while the figure comes round.
+  const float turn_travel = std::fabs(root_position(s, c.pose(t0 + 10, walker)).x - root_position(s, c.pose(t0, walker)).x);
+  EXPECT_LT(turn_travel, 0.05f);
 }

@@ -593,5 +593,41 @@ TEST(Synth, FullSweepSlow) {
   EXPECT_EQ(r.exit_code, 0) << r.output;
 }
 
+// turn_around is how the rig draws the same pose facing the other way: a synthesised performance
+// facing -x is the one facing +x turned around, frame by frame, in both formats; twice is identity.
+TEST(TurnAround, MapsTheRigFacingRightOntoFacingLeft) {
+  for (SkeletonFormat format : {SkeletonFormat::v1, SkeletonFormat::v3}) {
+    for (int action : {static_cast<int>(act::walk), static_cast<int>(act::wave), static_cast<int>(act::crouch)}) {
+      SynthOptions o;
+      o.format = format;
+      o.vary = false;
+      SingleAction a;
+      a.action = action;
+      a.seconds = 2.f;
+      const Clip right = synthesize_action(a, o);
+      a.facing = -1;
+      const Clip left = synthesize_action(a, o);
+      ASSERT_EQ(right.frames, left.frames);
+      ASSERT_EQ(right.format, format);
+      const SkeletonSchema& s = right.skeleton();
+      float worst = 0.f, moved = 0.f;
+      for (int t = 0; t < right.frames; ++t) {
+        std::vector<float> p(right.pose(t, 0), right.pose(t, 0) + right.dims());
+        const float rr = root_position(s, p.data()).x, rl = root_position(s, left.pose(t, 0)).x;
+        turn_around(s, p.data(), rr);
+        for (int k = 0; k < right.dims(); ++k) {
+          const float want = left.pose(t, 0)[k] - (k % 2 == 0 ? rl : 0.f), got = p[k] - (k % 2 == 0 ? rr : 0.f);
+          worst = std::max(worst, std::fabs(want - got));
+          moved = std::max(moved, std::fabs(p[k] - right.pose(t, 0)[k]));
+        }
+        turn_around(s, p.data(), rr);
+        for (int k = 0; k < right.dims(); ++k) EXPECT_NEAR(p[k], right.pose(t, 0)[k], 1e-5f);
+      }
+      EXPECT_LT(worst, 1e-4f) << format_name(format) << " " << action_name(action);
+      EXPECT_GT(moved, 0.1f);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace stickgen

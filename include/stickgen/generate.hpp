@@ -21,7 +21,15 @@ struct GenerationRequest {
   std::vector<std::vector<int16_t>> actions;   // [actors][frames] action of each generated frame
   std::vector<float> start_x;                  // [actors] initial root x (units)
   std::vector<int> facing;                     // [actors] +1 faces +x, -1 faces -x
+  // [actors][frames] (or empty: none) which way each generated frame's segment wants the figure to
+  // face: kHeadFree, +1 (+x), -1 (-x), kHeadAway / kHeadToward (from / to the nearest other actor).
+  // When a segment wants the other way, generation turns the figure (see generate_clip).
+  std::vector<std::vector<int8_t>> heading;
+  static constexpr int8_t kHeadFree = 0, kHeadAway = 2, kHeadToward = 3;
   std::vector<float> text_embedding;           // [embedding_dim]
+  // The embedding of the prompt with left and right exchanged (mirror_text), for actors decoded in
+  // their mirror image (see generate_clip); empty = the prompt has no such words.
+  std::vector<float> mirrored_text_embedding;
   std::string description;
   // Optional motion to continue from: its frames are fed to the model first and kept at the
   // start of the result; it must have the request's actor count and the model's skeleton.

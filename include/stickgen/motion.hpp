@@ -85,6 +85,14 @@ float connectivity_error(const SkeletonSchema& s, const float* flat);
 // v3 joints -> v1 joints (torso neck->pelvis_center, legs pelvis->ankles, arms neck->wrists).
 void v3_joints_to_v1(const Vec2* v3_joints, Vec2* v1_joints);
 
+// The same pose facing the other way, drawn as the procedural rig draws a figure facing -x instead of
+// +x (or back): every offset from the root along the facing direction is negated, while the
+// three-quarter view's lateral offsets stay where they are (the rig draws the left shoulder and hip
+// at -x whichever way a figure faces: shoulders at -/+0.106 and hips at -/+0.049 times the body's
+// scale, taken from the torso, 0.80 units at scale 1). Applying it twice gives the pose back. For a
+// side-view clip of the procedural engine it maps facing +x onto facing -x (tested).
+void turn_around(const SkeletonSchema& s, float* flat, float root_x);
+
 // Rest pose facing the viewer, hip/pelvis at (0, leg length), feet on y = 0; body height ~2.6 units.
 std::vector<Vec2> rest_pose_joints(SkeletonFormat format);
 // The drawn head: v1 centre neck + 0.5(neck - hip), radius 0.3|neck - hip| (the reference's

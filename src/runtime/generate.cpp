@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "stickgen/augment.hpp"
 #include "stickgen/common.hpp"
 #include "stickgen/model_config.hpp"
 #include "stickgen/motion_space.hpp"
@@ -37,6 +38,8 @@ GenerationRequest request_from_plan(const Plan& plan, const TextEncoder& encoder
   r.frames = std::max(2, static_cast<int>(std::lround(plan.duration * fps)));
   r.description = plan.prompt;
   r.text_embedding = encoder.encode(plan.prompt);
+  if (const std::string mirrored = mirror_text(plan.prompt); mirrored != plan.prompt)
+    r.mirrored_text_embedding = encoder.encode(mirrored);
   for (const ActorPlan& actor : plan.actors) {
     std::vector<int16_t> per_frame(r.frames, static_cast<int16_t>(act::idle));
     for (int t = 0; t < r.frames; ++t) {
@@ -48,6 +51,24 @@ GenerationRequest request_from_plan(const Plan& plan, const TextEncoder& encoder
         }
     }
     r.actions.push_back(std::move(per_frame));
+    // Where travelling segments go: the model walks the way its figure faces, so these decide turns.
+    std::vector<int8_t> heading(r.frames, GenerationRequest::kHeadFree);
+    for (const ActionSegment& seg : actor.timeline) {
+      if (!action_params(seg.action).travels) continue;
+      int8_t h = GenerationRequest::kHeadFree;
+      switch (seg.direction) {
+        case Direction::left: h = -1; break;
+        case Direction::right: h = 1; break;
+        case Direction::away: h = GenerationRequest::kHeadAway; break;
+        case Direction::toward: h = GenerationRequest::kHeadToward; break;
+        default: break;
+      }
+      if (h == GenerationRequest::kHeadFree) continue;
+      const int begin = std::max(0, static_cast<int>(std::lround(seg.start * fps)));
+      const int end = std::min(r.frames, static_cast<int>(std::lround(seg.end * fps)));
+      std::fill(heading.begin() + std::min(begin, r.frames), heading.begin() + std::max(begin, end), h);
+    }
+    r.heading.push_back(std::move(heading));
     r.start_x.push_back(actor.start_x);
     r.facing.push_back(actor.facing >= 0 ? 1 : -1);
   }
@@ -72,6 +93,8 @@ GenerationRequest request_from_plan(const Plan& plan, const TextEncoder& encoder
 }
 
 namespace {
+
+constexpr float kTurnSeconds = 0.5f;  // a figure turning to face the other way (about the synthesised turn's)
 
 // A standing figure of the procedural engine, facing `facing`, its root at x = start_x.
 std::vector<float> standing_pose(SkeletonFormat format, float start_x, int facing) {
@@ -127,6 +150,11 @@ Clip generate_clip(const Model& model, const GenerationRequest& req, const Gener
     throw Error("generation request: start_x/facing must have one entry per actor");
   for (const auto& a : req.actions)
     if (static_cast<int>(a.size()) != req.frames) throw Error("generation request: actions must have one entry per frame");
+  if (!req.heading.empty()) {
+    if (static_cast<int>(req.heading.size()) != A) throw Error("generation request: heading must have one row per actor");
+    for (const auto& h : req.heading)
+      if (static_cast<int>(h.size()) != req.frames) throw Error("generation request: heading must have one entry per frame");
+  }
   if (static_cast<int>(req.text_embedding.size()) != cfg.embedding_dim)
     throw Error("generation request: text embedding has " + std::to_string(req.text_embedding.size()) +
                 " values, the model takes " + std::to_string(cfg.embedding_dim));
@@ -149,7 +177,16 @@ Clip generate_clip(const Model& model, const GenerationRequest& req, const Gener
   Clip out = Clip::make(*format, total, A, req.fps);
   out.description = req.description;
   out.source = "model";
-  std::vector<std::vector<float>> ref_lengths(A);
+  // Every actor is decoded facing +x: one facing -x is fed the same pose facing +x (turn_around: the
+  // world mirrored, the figure turned around its root) and the output is turned back (after it is reconciled to the bone lengths of the first frame
+  // as the model sees it, so the two facings give the same take exactly). The network is
+  // not mirror-symmetric (its data walk right 3x as often as left, and it barely walks left), so a
+  // left-facing take is the turned-around image of a right-facing one. A continued clip keeps the
+  // model's own frame (its facing is not known).
+  std::vector<int> sign(A, 1);
+  if (!req.context)
+    for (int a = 0; a < A; ++a) sign[a] = req.facing[a] < 0 ? -1 : 1;
+  std::vector<std::vector<float>> ref_lengths(A);  // bone lengths of frame 0 in the frame the model sees
   for (int a = 0; a < A; ++a) {
     if (req.context) {
       for (int t = 0; t < context_frames; ++t) {
@@ -160,8 +197,10 @@ Clip generate_clip(const Model& model, const GenerationRequest& req, const Gener
       auto pose = standing_pose(*format, req.start_x[a], req.facing[a]);
       std::copy(pose.begin(), pose.end(), out.pose(0, a));
     }
+    std::vector<float> first(out.pose(0, a), out.pose(0, a) + D);
+    if (sign[a] < 0) turn_around(s, first.data(), root_position(s, first.data()).x);
     std::vector<Vec2> joints(s.joint_count());
-    segments_to_joints(s, out.pose(0, a), joints.data());
+    segments_to_joints(s, first.data(), joints.data());
     ref_lengths[a] = bone_lengths(s, joints.data());
     for (int t = 0; t < req.frames; ++t) out.actions[out.slot(total - req.frames + t, a)] = req.actions[a][t];
   }
@@ -173,9 +212,25 @@ Clip generate_clip(const Model& model, const GenerationRequest& req, const Gener
   const bool guided = options.guidance != 1.f && guidance_applies(model);
   const int B = guided ? 2 * A : A;
   Decoder decoder(model, B, std::max(1, total - 1), RuntimeOptions{options.threads});
+  if (!req.mirrored_text_embedding.empty() && req.mirrored_text_embedding.size() != req.text_embedding.size())
+    throw Error("generation request: the mirrored text embedding has the wrong size");
   std::vector<float> text(static_cast<size_t>(B) * cfg.embedding_dim);
-  for (int b = 0; b < B; ++b) std::copy(req.text_embedding.begin(), req.text_embedding.end(), text.begin() + b * cfg.embedding_dim);
+  for (int b = 0; b < B; ++b) {
+    const auto& e = sign[b % A] < 0 && !req.mirrored_text_embedding.empty() ? req.mirrored_text_embedding : req.text_embedding;
+    std::copy(e.begin(), e.end(), text.begin() + static_cast<ptrdiff_t>(b) * cfg.embedding_dim);
+  }
   decoder.reset(text);
+  // A pose as an actor whose frame has `sgn` sees it (1: as is; -1: the world mirrored about `about`,
+  // so the figure is turned around its own root and its root reflected about `about`).
+  std::vector<float> flipped(D);
+  auto in_frame = [&](const float* pose, float about, int sgn) -> const float* {
+    if (sgn > 0) return pose;
+    std::copy_n(pose, D, flipped.begin());
+    const float r = root_position(s, pose).x;
+    turn_around(s, flipped.data(), r);
+    for (int d = 0; d < D; d += 2) flipped[d] += 2.f * (about - r);
+    return flipped.data();
+  };
   std::vector<float> head_pose(static_cast<size_t>(A) * D), head_physics(static_cast<size_t>(A) * kPhysicsDims);
 
   std::mt19937_64 rng(options.seed * 0x9e3779b97f4a7c15ull + 12345);
@@ -185,10 +240,34 @@ Clip generate_clip(const Model& model, const GenerationRequest& req, const Gener
   std::vector<int64_t> actions(B, kNoAction);
   std::vector<float> root_x(A), phys(kPhysicsDims), predicted(D);
   const int first_generated = req.context ? context_frames : 1;
+  // Turns asked for by the request's heading: which way each figure faces now (0 = not known yet, for
+  // a continued clip), and the turn in progress.
+  std::vector<int> facing_now(A, 0);
+  if (!req.context) facing_now.assign(req.facing.begin(), req.facing.end());
+  struct Turn {
+    int left = 0;             // frames still to go
+    std::vector<float> from;  // the pose the turn started from
+    bool flipped = false;     // the model's frame was mirrored at this turn's middle
+  };
+  std::vector<Turn> turns(A);
+  const int turn_frames = std::max(2, static_cast<int>(std::lround(kTurnSeconds * req.fps)));
+  auto wanted_facing = [&](int a, int frame) -> int {  // frame: index into the request's frames
+    if (frame < 0 || frame >= req.frames) return 0;
+    const int8_t h = req.heading[a][frame];
+    if (h == 1 || h == -1) return h;
+    if (h != GenerationRequest::kHeadAway && h != GenerationRequest::kHeadToward) return 0;
+    int nearest = -1;
+    float best = 1e30f;
+    for (int b = 0; b < A; ++b)
+      if (b != a && std::fabs(root_x[b] - root_x[a]) < best) best = std::fabs(root_x[b] - root_x[a]), nearest = b;
+    if (nearest < 0 || root_x[nearest] == root_x[a]) return 0;
+    const int away = root_x[a] > root_x[nearest] ? 1 : -1;
+    return h == GenerationRequest::kHeadAway ? away : -away;
+  };
   for (int t = 0; t + 1 < total; ++t) {
     for (int a = 0; a < A; ++a) root_x[a] = root_position(s, out.pose(t, a)).x;
     for (int a = 0; a < A; ++a) {
-      space.encode_pose(out.pose(t, a), root_x[a], &motion[static_cast<size_t>(a) * D]);
+      space.encode_pose(in_frame(out.pose(t, a), root_x[a], sign[a]), root_x[a], &motion[static_cast<size_t>(a) * D]);
       // The noise perturbs what the model sees, not the pose it builds on: the next frame is the clean
       // current frame plus the predicted change, so takes differ without a random walk of jitter.
       for (int k = 0; k < D; ++k) {
@@ -203,7 +282,7 @@ Clip generate_clip(const Model& model, const GenerationRequest& req, const Gener
         float best = 1e30f;
         for (int b = 0; b < A; ++b)
           if (b != a && std::fabs(root_x[b] - root_x[a]) < best) best = std::fabs(root_x[b] - root_x[a]), nearest = b;
-        space.encode_pose(out.pose(t, nearest), root_x[a], &partner[static_cast<size_t>(a) * D]);
+        space.encode_pose(in_frame(out.pose(t, nearest), root_x[a], sign[a]), root_x[a], &partner[static_cast<size_t>(a) * D]);
       }
     }
     if (guided) {  // the unconditioned half sees the same frames (noise included) and partners
@@ -226,13 +305,41 @@ Clip generate_clip(const Model& model, const GenerationRequest& req, const Gener
     }
     if (t + 1 < first_generated) continue;  // teacher-forced through the context
     for (int a = 0; a < A; ++a) {
+      if (turns[a].left == 0 && !req.heading.empty()) {
+        const int want = wanted_facing(a, t + 1 - (total - req.frames));
+        if (want != 0 && facing_now[a] == 0) {
+          facing_now[a] = want;  // continuing a clip: its facing is taken to be the first one asked for
+        } else if (want != 0 && want != facing_now[a]) {
+          facing_now[a] = want;
+          turns[a].left = turn_frames;
+          turns[a].flipped = false;
+          turns[a].from.assign(out.pose(t, a), out.pose(t, a) + D);
+        }
+      }
+      if (turns[a].left > 0) {
+        // Turning in place: the body holds its pose while its x coordinates move smoothly to those of the
+        // same pose facing the other way (turn_around), passing a view from the front; the root stays.
+        const int j = turn_frames - --turns[a].left;
+        const float u = static_cast<float>(j) / static_cast<float>(turn_frames), w = u * u * (3.f - 2.f * u);
+        std::vector<float> to = turns[a].from;
+        turn_around(s, to.data(), root_position(s, to.data()).x);
+        float* pose = out.pose(t + 1, a);
+        // Both ends are consistent poses, so the blend is too; only the torso's slight lean changes length
+        // (by < 0.1 %), which is why it is not reconciled (the lengths are those of the model's frame).
+        for (int d = 0; d < D; ++d) pose[d] = turns[a].from[d] + w * (to[d] - turns[a].from[d]);
+        // Past the middle of the turn the figure faces the other way: from the next frame on, the
+        // model sees it in the mirrored frame, where it turned towards the viewer and back.
+        if (2 * j >= turn_frames && !turns[a].flipped) sign[a] = -sign[a], turns[a].flipped = true;
+        continue;
+      }
       space.decode_physics(&head_physics[static_cast<size_t>(a) * kPhysicsDims], phys.data());
-      const float next_root_x = root_x[a] + phys[0] / req.fps;
+      const float next_root_x = root_x[a] + sign[a] * phys[0] / req.fps;
       float* pose = out.pose(t + 1, a);
       space.next_from_head(&motion[static_cast<size_t>(a) * D], &head_pose[static_cast<size_t>(a) * D], predicted.data());
       space.decode_pose(predicted.data(), next_root_x, pose);
       reconcile_pose(s, pose, ref_lengths[a].data());
       keep_above_ground(pose, D);
+      if (sign[a] < 0) turn_around(s, pose, root_position(s, pose).x);
     }
   }
   compute_physics(out);
