@@ -249,6 +249,34 @@ TEST(Augment, MirrorSwapsSidesAndTheWordsButKeepsActions) {
   for (size_t i = 0; i < c.motion.size(); ++i) ASSERT_NEAR(back.motion[i], c.motion[i], 1e-5f);
 }
 
+// turn_clip_around: every figure faces the other way as the rig draws it (its offsets from its root are
+// turn_around's), the world is reflected about x = 0, physics follows, and twice is the identity.
+TEST(Augment, TurnClipAroundFacesTheOtherWay) {
+  const Clip c = clip_of("A man walks to the left for 4 seconds, then a woman waves at him.");
+  ASSERT_GE(c.actors, 1);
+  const Clip m = turn_clip_around(c);
+  EXPECT_TRUE(validate_data_clip(m).ok()) << validate_data_clip(m).summary();
+  EXPECT_EQ(m.actions, c.actions);
+  const auto& s = c.skeleton();
+  for (int t : {0, 40, 90})
+    for (int a = 0; a < c.actors; ++a) {
+      if (!c.present(t, a)) continue;
+      std::vector<float> p(c.pose(t, a), c.pose(t, a) + c.dims());
+      const float r = root_position(s, p.data()).x;
+      EXPECT_NEAR(root_position(s, m.pose(t, a)).x, -r, 1e-4f);
+      turn_around(s, p.data(), r);
+      for (int k = 0; k < c.dims(); ++k) ASSERT_NEAR(m.pose(t, a)[k], p[k] - (k % 2 == 0 ? 2.f * r : 0.f), 1e-4f);
+    }
+  const float dx0 = root_position(s, c.pose(90, 0)).x - root_position(s, c.pose(10, 0)).x;
+  const float dx1 = root_position(s, m.pose(90, 0)).x - root_position(s, m.pose(10, 0)).x;
+  EXPECT_LT(dx0, -1.f);
+  EXPECT_NEAR(dx1, -dx0, 1e-3f);
+  EXPECT_NEAR(m.physics_at(50, 0)[0], -c.physics_at(50, 0)[0], 1e-3f);
+  EXPECT_NEAR(m.physics_at(50, 0)[1], c.physics_at(50, 0)[1], 1e-3f);
+  const Clip back = turn_clip_around(m);
+  for (size_t i = 0; i < c.motion.size(); ++i) ASSERT_NEAR(back.motion[i], c.motion[i], 1e-4f);
+}
+
 TEST(Augment, StretchRescalesTimeAndTheStatedDurations) {
   EXPECT_EQ(stretch_text("A man walks for 3 seconds, then sits for two and a half seconds. For a second, he waves.", 1.25f),
             "A man walks for 2.4 seconds, then sits for 2 seconds. For 0.8 seconds, he waves.");

@@ -24,6 +24,10 @@ ValidationReport validate_data_clip(const Clip& clip);
 // x -> -x about x = 0 with left and right joints exchanged (SkeletonSchema::mirror): a figure facing right
 // now faces left, a step to the left becomes a step to the right. Actions are unchanged (none is sided).
 Clip mirror_clip(const Clip& clip);
+// The world reflected about x = 0 with every figure facing the other way as the procedural rig draws it
+// (turn_around about its own root; labels kept, the three-quarter view's left side stays at -x): the
+// clip as it would have been synthesised facing the other way. Physics recomputed, camera x negated.
+Clip turn_clip_around(const Clip& clip);
 // Exchanges the words left/right, leftward(s)/rightward(s) (keeping capitals); other text is unchanged.
 std::string mirror_text(std::string_view text);
 

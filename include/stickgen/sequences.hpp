@@ -40,6 +40,9 @@ struct SequenceOptions {
   // "hashed-v1..." encodes each clip's description; "dataset" uses the stored embeddings.
   std::string text_encoder = "hashed-v1";
   size_t max_clips = 0;         // 0 = all
+  // Also every clip turned around (turn_clip_around, described with left and right exchanged): as many
+  // sequences facing each way, for a model that is to be decoded facing one way.
+  bool turned_copies = false;
 };
 
 // Every actor's longest present run of each clip in the split becomes a sequence; its partner is

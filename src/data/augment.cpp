@@ -110,6 +110,23 @@ Clip mirror_clip(const Clip& clip) {
   return out;
 }
 
+Clip turn_clip_around(const Clip& clip) {
+  clip.check_shapes();
+  Clip out = clip;
+  const auto& s = clip.skeleton();
+  for (int t = 0; t < out.frames; ++t)
+    for (int a = 0; a < out.actors; ++a) {
+      if (!out.present(t, a)) continue;
+      float* pose = out.pose(t, a);
+      const float root = root_position(s, pose).x;
+      turn_around(s, pose, root);
+      for (int d = 0; d < out.dims(); d += 2) pose[d] -= 2.f * root;
+    }
+  for (size_t t = 0; t + 2 < out.camera.size(); t += 3) out.camera[t] = -out.camera[t];
+  compute_physics(out);
+  return out;
+}
+
 std::string mirror_text(std::string_view text) {
   static const std::pair<std::string_view, std::string_view> kSwaps[] = {
       {"left", "right"}, {"leftward", "rightward"}, {"leftwards", "rightwards"}};

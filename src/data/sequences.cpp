@@ -5,6 +5,7 @@
 #include <limits>
 #include <memory>
 
+#include "stickgen/augment.hpp"
 #include "stickgen/common.hpp"
 
 namespace stickgen {
@@ -31,7 +32,9 @@ SequenceSet build_sequences(const DatasetReader& data, const MotionSpace& space,
   for (size_t i = 0; i < data.size(); ++i) {
     if (!options.split.empty() && data.record(i).split != options.split) continue;
     if (options.max_clips && used_clips >= options.max_clips) break;
-    Clip clip = data.clip(i);
+    bool used = false;
+    for (int turned = 0; turned < (options.turned_copies ? 2 : 1); ++turned) {
+    Clip clip = turned ? turn_clip_around(data.clip(i)) : data.clip(i);
     if (clip.physics.empty()) compute_physics(clip);
     const int T = clip.frames;
     // Longest present run per actor.
@@ -55,7 +58,9 @@ SequenceSet build_sequences(const DatasetReader& data, const MotionSpace& space,
       if (n < options.min_frames) continue;
       if (embedding_index < 0) {
         embedding_index = static_cast<int>(set.embeddings.size());
-        set.embeddings.push_back(stored ? data.embedding(i) : encoder->encode(data.record(i).description));
+        set.embeddings.push_back(stored    ? data.embedding(i)
+                                 : turned ? encoder->encode(mirror_text(data.record(i).description))
+                                          : encoder->encode(data.record(i).description));
       }
       Sequence seq;
       seq.frames = n;
@@ -94,7 +99,9 @@ SequenceSet build_sequences(const DatasetReader& data, const MotionSpace& space,
       }
       set.sequences.push_back(std::move(seq));
     }
-    if (embedding_index >= 0) ++used_clips;
+    used = used || embedding_index >= 0;
+    }  // turned
+    if (used) ++used_clips;
   }
   return set;
 }

@@ -108,6 +108,7 @@ const std::map<std::string, Setter>& setters() {
     s("data.text_encoder", &TrainConfig::text_encoder);
     s("data.checkpoint_dir", &TrainConfig::output_dir);
     t["data.root_relative_x"] = [](TrainConfig& c, const std::string& v) { c.root_relative_x = to_bool("data.root_relative_x", v); };
+    t["data.turned_copies"] = [](TrainConfig& c, const std::string& v) { c.turned_copies = to_bool("data.turned_copies", v); };
     t["training.init"] = [](TrainConfig& c, const std::string& v) {
       if (v != "scaled" && v != "reference") throw Error("training.init must be scaled or reference, got '" + v + "'");
       c.init = v;
@@ -219,7 +220,8 @@ std::string TrainConfig::to_json() const {
   j["optimization"] = {{"optimizer", "AdamW"}, {"weight_decay", weight_decay}, {"betas", {beta1, beta2}}, {"eps", eps}};
   j["loss_weights"] = {{"pose", w_pose}, {"temporal", w_temporal}, {"action", w_action}, {"physics", w_physics}};
   j["data"] = {{"train_data", train_data}, {"train_split", train_split}, {"val_split", val_split},
-               {"text_encoder", text_encoder}, {"checkpoint_dir", output_dir}, {"root_relative_x", root_relative_x}};
+               {"text_encoder", text_encoder}, {"checkpoint_dir", output_dir}, {"root_relative_x", root_relative_x},
+               {"turned_copies", turned_copies}};
   return j.dump();
 }
 

@@ -61,6 +61,7 @@ struct TrainConfig {
   std::string text_encoder = "hashed-v1";  // or "dataset": use the dataset's stored embeddings
   std::string output_dir = "runs/train";    // data.checkpoint_dir
   bool root_relative_x = true;
+  bool turned_copies = false;  // train on every clip and its turned-around copy (SequenceOptions::turned_copies)
   std::string init = "scaled";  // from-scratch init: "scaled" (GPT-2 style, see scaled_init) or "reference" (xavier)
   bool delta_output = true;  // the pose head predicts next - input (recorded in the model file)
 

@@ -527,8 +527,10 @@ TrainResult train_loop(TrainConfig c, const fs::path& out_dir, torch_model::Stic
   so.min_frames = c.min_frames;
   so.text_encoder = c.text_encoder;
   so.split = c.train_split;
+  so.turned_copies = c.turned_copies;
   SequenceSet train_set = build_sequences(data, space, so);
   so.split = c.val_split;
+  so.turned_copies = false;
   SequenceSet val_set = build_sequences(data, space, so);
   if (train_set.sequences.empty())
     throw Error(c.train_data + ": no training sequences in split '" + c.train_split + "' (at least " +
