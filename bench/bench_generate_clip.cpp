@@ -82,6 +82,7 @@ int main(int argc, char** argv) {
     const float x0 = req.start_x.at(0);
     const int facing = req.facing.at(0);
     req.actions.assign(batch, first_actions);
+    if (!req.heading.empty()) req.heading.assign(batch, std::vector<int8_t>(req.heading.at(0)));
     req.start_x.clear();
     req.facing.assign(batch, facing);
     for (int b = 0; b < batch; ++b) req.start_x.push_back(x0 + 1.5f * b);

@@ -114,10 +114,12 @@ Clip run_model(const GenerateArgs& a, const Plan& plan, std::string& engine_note
       const int want = context->actors;
       while (req.actors() < want) {
         req.actions.push_back(req.actions.back());
+        if (!req.heading.empty()) req.heading.push_back(req.heading.back());
         req.start_x.push_back(0.f);
         req.facing.push_back(1);
       }
       req.actions.resize(want);
+      if (!req.heading.empty()) req.heading.resize(want);
       req.start_x.resize(want);
       req.facing.resize(want);
     }

@@ -470,6 +470,7 @@ json evaluate(const EvalOptions& o) {
       GenerationRequest req = request_from_plan(plan, *encoder);
       req.frames = frames;
       for (auto& a : req.actions) a.assign(frames, static_cast<int16_t>(action));
+      for (auto& h : req.heading) h.assign(frames, GenerationRequest::kHeadFree);
       req.description = plan.prompt;
       requests[f][action] = std::move(req);
     }
