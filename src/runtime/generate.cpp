@@ -251,15 +251,19 @@ Clip generate_clip(const Model& model, const GenerationRequest& req, const Gener
   };
   std::vector<Turn> turns(A);
   const int turn_frames = std::max(2, static_cast<int>(std::lround(kTurnSeconds * req.fps)));
+  auto nearest_other = [&](int a) {  // by root x in the current frame; -1 when alone
+    int nearest = -1;
+    float best = 1e30f;
+    for (int b = 0; b < A; ++b)
+      if (b != a && std::fabs(root_x[b] - root_x[a]) < best) best = std::fabs(root_x[b] - root_x[a]), nearest = b;
+    return nearest;
+  };
   auto wanted_facing = [&](int a, int frame) -> int {  // frame: index into the request's frames
     if (frame < 0 || frame >= req.frames) return 0;
     const int8_t h = req.heading[a][frame];
     if (h == 1 || h == -1) return h;
     if (h != GenerationRequest::kHeadAway && h != GenerationRequest::kHeadToward) return 0;
-    int nearest = -1;
-    float best = 1e30f;
-    for (int b = 0; b < A; ++b)
-      if (b != a && std::fabs(root_x[b] - root_x[a]) < best) best = std::fabs(root_x[b] - root_x[a]), nearest = b;
+    const int nearest = nearest_other(a);
     if (nearest < 0 || root_x[nearest] == root_x[a]) return 0;
     const int away = root_x[a] > root_x[nearest] ? 1 : -1;
     return h == GenerationRequest::kHeadAway ? away : -away;
@@ -278,10 +282,7 @@ Clip generate_clip(const Model& model, const GenerationRequest& req, const Gener
       const int16_t next = out.action(t + 1, a);
       actions[a] = next >= 0 && next < cfg.num_actions ? next : act::idle;
       if (A > 1) {  // the nearest other actor, in this actor's frame of reference
-        int nearest = -1;
-        float best = 1e30f;
-        for (int b = 0; b < A; ++b)
-          if (b != a && std::fabs(root_x[b] - root_x[a]) < best) best = std::fabs(root_x[b] - root_x[a]), nearest = b;
+        const int nearest = nearest_other(a);
         space.encode_pose(in_frame(out.pose(t, nearest), root_x[a], sign[a]), root_x[a], &partner[static_cast<size_t>(a) * D]);
       }
     }
