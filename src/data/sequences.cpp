@@ -14,6 +14,82 @@ bool Sequence::fully_labelled() const {
   return std::none_of(actions.begin(), actions.end(), [](int16_t a) { return a == kNoAction; });
 }
 
+namespace {
+
+// Every actor's longest present run in `clip` (dataset clip `index`, physics computed) of at least
+// `min_frames` frames becomes a sequence; `embed()` gives the clip's text embedding, computed only when
+// one does. Returns whether any did.
+template <class Embed>
+bool add_clip_sequences(SequenceSet& set, const Clip& clip, size_t index, const MotionSpace& space, int min_frames,
+                        Embed&& embed) {
+  const int D = space.dims();
+  const auto& schema_ = schema(space.format());
+  const int T = clip.frames;
+  // Longest present run per actor.
+  struct Run { int begin = 0, end = 0; };
+  std::vector<Run> runs(clip.actors);
+  for (int a = 0; a < clip.actors; ++a) {
+    int start = -1;
+    for (int t = 0; t <= T; ++t) {
+      const bool here = t < T && clip.present(t, a);
+      if (here && start < 0) start = t;
+      if (!here && start >= 0) {
+        if (t - start > runs[a].end - runs[a].begin) runs[a] = {start, t};
+        start = -1;
+      }
+    }
+  }
+  int embedding_index = -1;
+  for (int a = 0; a < clip.actors; ++a) {
+    const Run run = runs[a];
+    const int n = run.end - run.begin;
+    if (n < min_frames) continue;
+    if (embedding_index < 0) {
+      embedding_index = static_cast<int>(set.embeddings.size());
+      set.embeddings.push_back(embed());
+    }
+    Sequence seq;
+    seq.frames = n;
+    seq.clip = index;
+    seq.actor = a;
+    seq.embedding = embedding_index;
+    seq.motion.resize(static_cast<size_t>(n) * D);
+    seq.physics.resize(static_cast<size_t>(n) * kPhysicsDims);
+    seq.actions.resize(n);
+    seq.root_x.resize(n);
+    for (int t = 0; t < n; ++t) {
+      const float* pose = clip.pose(run.begin + t, a);
+      seq.root_x[t] = root_position(schema_, pose).x;
+      space.encode_pose(pose, space.normalization().root_relative_x ? seq.root_x[t] : 0.f, &seq.motion[t * D]);
+      space.encode_physics(clip.physics_at(run.begin + t, a), &seq.physics[t * kPhysicsDims]);
+      seq.actions[t] = clip.action(run.begin + t, a);
+    }
+    // Partner: present throughout the run, closest on average.
+    int partner = -1;
+    double best = std::numeric_limits<double>::infinity();
+    for (int b = 0; b < clip.actors; ++b) {
+      if (b == a) continue;
+      bool throughout = true;
+      double dist = 0;
+      for (int t = run.begin; t < run.end && throughout; ++t) {
+        throughout = clip.present(t, b);
+        if (throughout) dist += std::fabs(root_position(schema_, clip.pose(t, b)).x - seq.root_x[t - run.begin]);
+      }
+      if (throughout && dist < best) best = dist, partner = b;
+    }
+    if (partner >= 0) {
+      seq.partner.resize(static_cast<size_t>(n) * D);
+      for (int t = 0; t < n; ++t)
+        space.encode_pose(clip.pose(run.begin + t, partner), space.normalization().root_relative_x ? seq.root_x[t] : 0.f,
+                          &seq.partner[t * D]);
+    }
+    set.sequences.push_back(std::move(seq));
+  }
+  return embedding_index >= 0;
+}
+
+}  // namespace
+
 SequenceSet build_sequences(const DatasetReader& data, const MotionSpace& space, const SequenceOptions& options) {
   if (data.format() != space.format())
     throw Error(data.dir().string() + ": dataset is " + std::string(format_name(data.format())) + ", the model expects " +
@@ -26,81 +102,21 @@ SequenceSet build_sequences(const DatasetReader& data, const MotionSpace& space,
 
   SequenceSet set;
   set.dims = space.dims();
-  const int D = space.dims();
-  const auto& schema_ = schema(space.format());
   size_t used_clips = 0;
   for (size_t i = 0; i < data.size(); ++i) {
     if (!options.split.empty() && data.record(i).split != options.split) continue;
     if (options.max_clips && used_clips >= options.max_clips) break;
-    bool used = false;
-    for (int turned = 0; turned < (options.turned_copies ? 2 : 1); ++turned) {
-    Clip clip = turned ? turn_clip_around(data.clip(i)) : data.clip(i);
+    Clip clip = data.clip(i);  // read once; the turned copy is made from it
     if (clip.physics.empty()) compute_physics(clip);
-    const int T = clip.frames;
-    // Longest present run per actor.
-    struct Run { int begin = 0, end = 0; };
-    std::vector<Run> runs(clip.actors);
-    for (int a = 0; a < clip.actors; ++a) {
-      int start = -1;
-      for (int t = 0; t <= T; ++t) {
-        const bool here = t < T && clip.present(t, a);
-        if (here && start < 0) start = t;
-        if (!here && start >= 0) {
-          if (t - start > runs[a].end - runs[a].begin) runs[a] = {start, t};
-          start = -1;
-        }
-      }
+    const std::string& description = data.record(i).description;
+    bool used = add_clip_sequences(set, clip, i, space, options.min_frames,
+                                   [&] { return stored ? data.embedding(i) : encoder->encode(description); });
+    if (options.turned_copies) {
+      const bool turned = add_clip_sequences(set, turn_clip_around(clip), i, space, options.min_frames, [&] {
+        return stored ? data.embedding(i) : encoder->encode(mirror_text(description));
+      });
+      used = used || turned;
     }
-    int embedding_index = -1;
-    for (int a = 0; a < clip.actors; ++a) {
-      const Run run = runs[a];
-      const int n = run.end - run.begin;
-      if (n < options.min_frames) continue;
-      if (embedding_index < 0) {
-        embedding_index = static_cast<int>(set.embeddings.size());
-        set.embeddings.push_back(stored    ? data.embedding(i)
-                                 : turned ? encoder->encode(mirror_text(data.record(i).description))
-                                          : encoder->encode(data.record(i).description));
-      }
-      Sequence seq;
-      seq.frames = n;
-      seq.clip = i;
-      seq.actor = a;
-      seq.embedding = embedding_index;
-      seq.motion.resize(static_cast<size_t>(n) * D);
-      seq.physics.resize(static_cast<size_t>(n) * kPhysicsDims);
-      seq.actions.resize(n);
-      seq.root_x.resize(n);
-      for (int t = 0; t < n; ++t) {
-        const float* pose = clip.pose(run.begin + t, a);
-        seq.root_x[t] = root_position(schema_, pose).x;
-        space.encode_pose(pose, space.normalization().root_relative_x ? seq.root_x[t] : 0.f, &seq.motion[t * D]);
-        space.encode_physics(clip.physics_at(run.begin + t, a), &seq.physics[t * kPhysicsDims]);
-        seq.actions[t] = clip.action(run.begin + t, a);
-      }
-      // Partner: present throughout the run, closest on average.
-      int partner = -1;
-      double best = std::numeric_limits<double>::infinity();
-      for (int b = 0; b < clip.actors; ++b) {
-        if (b == a) continue;
-        bool throughout = true;
-        double dist = 0;
-        for (int t = run.begin; t < run.end && throughout; ++t) {
-          throughout = clip.present(t, b);
-          if (throughout) dist += std::fabs(root_position(schema_, clip.pose(t, b)).x - seq.root_x[t - run.begin]);
-        }
-        if (throughout && dist < best) best = dist, partner = b;
-      }
-      if (partner >= 0) {
-        seq.partner.resize(static_cast<size_t>(n) * D);
-        for (int t = 0; t < n; ++t)
-          space.encode_pose(clip.pose(run.begin + t, partner), space.normalization().root_relative_x ? seq.root_x[t] : 0.f,
-                            &seq.partner[t * D]);
-      }
-      set.sequences.push_back(std::move(seq));
-    }
-    used = used || embedding_index >= 0;
-    }  // turned
     if (used) ++used_clips;
   }
   return set;

@@ -185,28 +185,39 @@ std::vector<float> bone_lengths(const SkeletonSchema& s, const Vec2* joints) {
   return out;
 }
 
-void turn_around(const SkeletonSchema& s, float* flat, float root_x) {
-  // The rig's lateral offsets at scale 1: half widths (shoulders 0.3, hips 0.14) times the projection
-  // sin(0.36) of its three-quarter view (synth/rig.cpp), the left side at -x.
-  constexpr float kShoulder = 0.3f * 0.35227f, kHip = 0.14f * 0.35227f, kTorso = 0.80f;
-  std::vector<Vec2> joints(s.joint_count());
-  segments_to_joints(s, flat, joints.data());
-  const bool v1 = s.format == SkeletonFormat::v1;
-  const Vec2 top = joints[v1 ? v1::neck : v3::neck], bottom = joints[v1 ? v1::hip : v3::pelvis_center];
-  const float scale = (top - bottom).norm() / kTorso;
+namespace {
+// Per joint of a schema, its side times the rig's lateral offset at scale 1 (shoulder half width 0.3
+// for arm joints, hip half width 0.14 for leg joints, times the projection sin(0.36) of the rig's
+// three-quarter view, synth/rig.cpp; the left side at -x); 0 on the midline.
+std::vector<float> lateral_offsets(const SkeletonSchema& s) {
+  constexpr float kShoulder = 0.3f * 0.35227f, kHip = 0.14f * 0.35227f;
   std::vector<float> lateral(s.joint_count(), 0.f);
   for (int j = 0; j < s.joint_count(); ++j) {
     const std::string_view name = s.joint_names[j];
     if (name.size() < 2 || name[1] != '_' || (name[0] != 'l' && name[0] != 'r')) continue;
     const bool arm = name.find("shoulder") != name.npos || name.find("elbow") != name.npos ||
                      name.find("wrist") != name.npos || name.find("hand") != name.npos;
-    lateral[j] = (name[0] == 'l' ? -1.f : 1.f) * (arm ? kShoulder : kHip) * scale;
+    lateral[j] = (name[0] == 'l' ? -1.f : 1.f) * (arm ? kShoulder : kHip);
   }
+  return lateral;
+}
+}  // namespace
+
+void turn_around(const SkeletonSchema& s, float* flat, float root_x) {
+  constexpr float kTorso = 0.80f;  // the rig's neck-to-pelvis length at scale 1
+  static const std::vector<float> lateral_v1 = lateral_offsets(schema(SkeletonFormat::v1));
+  static const std::vector<float> lateral_v3 = lateral_offsets(schema(SkeletonFormat::v3));
+  const bool v1 = s.format == SkeletonFormat::v1;
+  const std::vector<float>& lateral = v1 ? lateral_v1 : lateral_v3;
+  std::array<Vec2, v3::kJointCount> joints;
+  segments_to_joints(s, flat, joints.data());
+  const Vec2 top = joints[v1 ? static_cast<int>(v1::neck) : static_cast<int>(v3::neck)], bottom = joints[s.root];
+  const float scale = (top - bottom).norm() / kTorso;
   for (int g = 0; g < s.segment_count(); ++g) {
     const int ends[2] = {s.segments[g].from, s.segments[g].to};
     for (int e = 0; e < 2; ++e) {
       float& x = flat[4 * g + 2 * e];
-      x = root_x + 2.f * lateral[ends[e]] - (x - root_x);
+      x = root_x + 2.f * lateral[ends[e]] * scale - (x - root_x);
     }
   }
 }

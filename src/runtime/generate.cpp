@@ -245,9 +245,8 @@ Clip generate_clip(const Model& model, const GenerationRequest& req, const Gener
   std::vector<int> facing_now(A, 0);
   if (!req.context) facing_now.assign(req.facing.begin(), req.facing.end());
   struct Turn {
-    int left = 0;             // frames still to go
-    std::vector<float> from;  // the pose the turn started from
-    bool flipped = false;     // the model's frame was mirrored at this turn's middle
+    int left = 0;                 // frames still to go
+    std::vector<float> from, to;  // the pose the turn started from, and the same pose turned around
   };
   std::vector<Turn> turns(A);
   const int turn_frames = std::max(2, static_cast<int>(std::lround(kTurnSeconds * req.fps)));
@@ -280,7 +279,7 @@ Clip generate_clip(const Model& model, const GenerationRequest& req, const Gener
         if (t + 1 >= first_generated && t > 0 && options.noise > 0) seen[i] += options.noise * gauss(rng);
       }
       const int16_t next = out.action(t + 1, a);
-      actions[a] = next >= 0 && next < cfg.num_actions ? next : act::idle;
+      actions[a] = next >= 0 && next < cfg.num_actions ? next : static_cast<int16_t>(act::idle);
       if (A > 1) {  // the nearest other actor, in this actor's frame of reference
         const int nearest = nearest_other(a);
         space.encode_pose(in_frame(out.pose(t, nearest), root_x[a], sign[a]), root_x[a], &partner[static_cast<size_t>(a) * D]);
@@ -313,8 +312,9 @@ Clip generate_clip(const Model& model, const GenerationRequest& req, const Gener
         } else if (want != 0 && want != facing_now[a]) {
           facing_now[a] = want;
           turns[a].left = turn_frames;
-          turns[a].flipped = false;
           turns[a].from.assign(out.pose(t, a), out.pose(t, a) + D);
+          turns[a].to = turns[a].from;
+          turn_around(s, turns[a].to.data(), root_x[a]);
         }
       }
       if (turns[a].left > 0) {
@@ -322,15 +322,14 @@ Clip generate_clip(const Model& model, const GenerationRequest& req, const Gener
         // same pose facing the other way (turn_around), passing a view from the front; the root stays.
         const int j = turn_frames - --turns[a].left;
         const float u = static_cast<float>(j) / static_cast<float>(turn_frames), w = u * u * (3.f - 2.f * u);
-        std::vector<float> to = turns[a].from;
-        turn_around(s, to.data(), root_position(s, to.data()).x);
+        const std::vector<float>& from = turns[a].from;
         float* pose = out.pose(t + 1, a);
         // Both ends are consistent poses, so the blend is too; only the torso's slight lean changes length
         // (by < 0.1 %), which is why it is not reconciled (the lengths are those of the model's frame).
-        for (int d = 0; d < D; ++d) pose[d] = turns[a].from[d] + w * (to[d] - turns[a].from[d]);
-        // Past the middle of the turn the figure faces the other way: from the next frame on, the
+        for (int d = 0; d < D; ++d) pose[d] = from[d] + w * (turns[a].to[d] - from[d]);
+        // At the middle of the turn the figure comes to face the other way: from the next frame on, the
         // model sees it in the mirrored frame, where it turned towards the viewer and back.
-        if (2 * j >= turn_frames && !turns[a].flipped) sign[a] = -sign[a], turns[a].flipped = true;
+        if (2 * j >= turn_frames && 2 * (j - 1) < turn_frames) sign[a] = -sign[a];
         continue;
       }
       space.decode_physics(&head_physics[static_cast<size_t>(a) * kPhysicsDims], phys.data());
