@@ -64,9 +64,9 @@ GenerationRequest request_from_plan(const Plan& plan, const TextEncoder& encoder
         default: break;
       }
       if (h == GenerationRequest::kHeadFree) continue;
-      const int begin = std::max(0, static_cast<int>(std::lround(seg.start * fps)));
-      const int end = std::min(r.frames, static_cast<int>(std::lround(seg.end * fps)));
-      std::fill(heading.begin() + std::min(begin, r.frames), heading.begin() + std::max(begin, end), h);
+      const int begin = std::clamp(static_cast<int>(std::lround(seg.start * fps)), 0, r.frames);
+      const int end = std::clamp(static_cast<int>(std::lround(seg.end * fps)), begin, r.frames);
+      std::fill(heading.begin() + begin, heading.begin() + end, h);
     }
     r.heading.push_back(std::move(heading));
     r.start_x.push_back(actor.start_x);
