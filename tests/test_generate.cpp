@@ -11,6 +11,7 @@
 #include "stickgen/motion_file.hpp"
 #include "stickgen/planner.hpp"
 #include "stickgen/runtime.hpp"
+#include "stickgen/synth.hpp"
 #include "test_util.hpp"
 
 using namespace stickgen;
@@ -131,7 +132,7 @@ TEST(Generate, ActionGuidanceMixesTheConditionalAndUnconditionalHeads) {
       for (int k = 0; k < x.dims(); ++k) d = std::max(d, std::fabs(x.pose(t, 0)[k] - y.pose(t, 0)[k]));
     return d;
   };
-  const GenerateOptions plain{.seed = 3, .noise = 0.f, .guidance = 1.f};
+  const GenerateOptions plain{.seed = 3, .noise = 0.f, .guidance = 1.f, .prime_seconds = 0.f};  // the prime follows the action
   GenerateOptions none = plain, strong = plain;
   none.guidance = 0.f;
   strong.guidance = 2.f;
@@ -145,6 +146,65 @@ TEST(Generate, ActionGuidanceMixesTheConditionalAndUnconditionalHeads) {
   GenerateOptions bad = plain;
   bad.guidance = -1.f;
   EXPECT_THROW(generate_clip(model, wave, bad), Error);
+}
+
+// The clip opens with the procedural engine's first frames of each actor's first action (turned for a
+// left-facing actor), the model continues them, and an interaction or a continued clip gets no prime.
+TEST(Generate, OpensWithTheProceduralPrimeThenTheModelContinues) {
+  const fs::path path = test::source_dir() / "models" / "stickgen-small-sft.safetensors";
+  ASSERT_TRUE(fs::exists(path)) << path;
+  const Model model = Model::load(path);
+  auto encoder = text_encoder_for(model);
+  Plan plan = plan_prompt("a person kicks");
+  plan.duration = 2.f;
+  apply_action_spec(plan, "kick:0-2");
+  GenerationRequest req = request_from_plan(plan, *encoder);
+  req.start_x = {0.7f};
+  req.facing = {1};
+  const GenerateOptions o{.seed = 2, .prime_seconds = 0.32f};  // 8 frames at 25 fps
+  const Clip c = generate_clip(model, req, o);
+  ASSERT_EQ(c.frames, req.frames);
+  EXPECT_EQ(c.metadata.at("stickgen.procedural_prime_seconds"), "0.32");
+  // Frames 0-7: the engine's kick (standard proportions, 2 s segment), moved to start at x = 0.7.
+  SingleAction kick;
+  kick.action = act::kick;
+  kick.seconds = 2.f;
+  SynthOptions so;
+  so.format = c.format;
+  so.vary = false;
+  const Clip engine = synthesize_action(kick, so);
+  const SkeletonSchema& s = c.skeleton();
+  const float dx = 0.7f - root_position(s, engine.pose(0, 0)).x;
+  float prime_err = 0.f, model_change = 0.f;
+  for (int t = 0; t < 8; ++t)
+    for (int k = 0; k < c.dims(); ++k)
+      prime_err = std::max(prime_err, std::fabs(c.pose(t, 0)[k] - engine.pose(t, 0)[k] - (k % 2 == 0 ? dx : 0.f)));
+  EXPECT_LT(prime_err, 1e-5f);
+  for (int t = 8; t < c.frames; ++t)
+    for (int k = 0; k < c.dims(); ++k) model_change += std::fabs(c.pose(t, 0)[k] - c.pose(t - 1, 0)[k]);
+  EXPECT_GT(model_change, 1.f);  // the model goes on moving
+  EXPECT_TRUE(validate(c).ok());
+  // Seeds change only what the model adds.
+  const Clip other = generate_clip(model, req, GenerateOptions{.seed = 9, .prime_seconds = 0.32f});
+  float same_prime = 0.f, later = 0.f;
+  for (int k = 0; k < c.dims(); ++k) same_prime = std::max(same_prime, std::fabs(c.pose(7, 0)[k] - other.pose(7, 0)[k]));
+  for (int k = 0; k < c.dims(); ++k) later = std::max(later, std::fabs(c.pose(c.frames - 1, 0)[k] - other.pose(c.frames - 1, 0)[k]));
+  EXPECT_EQ(same_prime, 0.f);
+  EXPECT_GT(later, 1e-4f);
+  // Without a prime the clip starts from the standing pose and records none.
+  const Clip unprimed = generate_clip(model, req, GenerateOptions{.seed = 2, .prime_seconds = 0.f});
+  EXPECT_EQ(unprimed.metadata.count("stickgen.procedural_prime_seconds"), 0u);
+  float differs = 0.f;
+  for (int k = 0; k < c.dims(); ++k) differs = std::max(differs, std::fabs(c.pose(5, 0)[k] - unprimed.pose(5, 0)[k]));
+  EXPECT_GT(differs, 1e-3f);
+  // An interaction is not primed.
+  Plan shake = plan_prompt("two people shake hands");
+  shake.duration = 1.f;
+  const Clip pair = generate_clip(model, request_from_plan(shake, *encoder), o);
+  EXPECT_EQ(pair.metadata.count("stickgen.procedural_prime_seconds"), 0u);
+  GenerateOptions bad = o;
+  bad.prime_seconds = -1.f;
+  EXPECT_THROW(generate_clip(model, req, bad), Error);
 }
 
 // Travelling segments carry where they go; other segments leave the figure's facing alone.

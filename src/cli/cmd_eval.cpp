@@ -51,6 +51,9 @@ void add_eval(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--noise", a->o.noise, "Generation noise (as stickgen generate)")->capture_default_str();
   cmd->add_option("--guidance", a->o.guidance, "Action guidance (as stickgen generate)")->check(CLI::Range(0.0, 10.0))->capture_default_str();
+  cmd->add_option("--prime", a->o.prime, "Procedural opening in seconds (as stickgen generate)")
+      ->check(CLI::Range(0.0, 60.0))
+      ->capture_default_str();
   cmd->add_option("-j,--threads", a->o.threads, "Worker threads (0 = all cores)")->check(CLI::Range(0, 256));
   cmd->add_option("--save-samples", a->samples, "Write the first generated clip of every action and of the first 20 prompts (.motion) here");
   cmd->add_option("--model-card", a->model_card, "Also write the model card here (needs --bench)");

@@ -33,6 +33,7 @@ struct GenerateArgs {
   std::string model, actions, continue_from;
   float noise = GenerateOptions{}.noise;
   float guidance = GenerateOptions{}.guidance;
+  float prime = GenerateOptions{}.prime_seconds;
   int threads = 1;
   std::string size = "640x480", style = "normal", camera = "auto";
   int max_actors = 3;
@@ -129,6 +130,7 @@ Clip run_model(const GenerateArgs& a, const Plan& plan, std::string& engine_note
   go.seed = a.seed;
   go.noise = a.noise;
   go.guidance = a.guidance;
+  go.prime_seconds = a.prime;
   go.threads = a.threads;
   Clip clip = generate_clip(model, req, go);
   clip.description = plan.prompt;
@@ -160,6 +162,11 @@ void add_generate(CLI::App& app) {
   cmd->add_option("--guidance", args->guidance,
                   "Model engine: action guidance (1 = off; higher = more pronounced actions; models trained with action dropout)")
       ->check(CLI::Range(0.0, 10.0))
+      ->capture_default_str();
+  cmd->add_option("--prime", args->prime,
+                  "Model engine: seconds of the procedural engine performing each actor's first action that the model "
+                  "continues (0 = the model starts from a standing pose)")
+      ->check(CLI::Range(0.0, 60.0))
       ->capture_default_str();
   cmd->add_option("--threads", args->threads, "Model engine: compute threads")->check(CLI::Range(1, 64));
   cmd->add_flag("-q,--quiet", args->quiet, "No progress or summary");

@@ -485,6 +485,7 @@ json evaluate(const EvalOptions& o) {
     go.seed = mix(o.seed, static_cast<uint64_t>(action) * 100003ull + static_cast<uint64_t>(n));
     go.noise = o.noise;
     go.guidance = o.guidance;
+    go.prime_seconds = o.prime;
     const Clip clip = generate_clip(model, req, go);
     if (!o.samples_dir.empty() && n == 0) write_motion_file(o.samples_dir / ("action_" + name_of(action) + ".motion"), clip);
     const Clip v1 = evaluator_clip(clip, ec.fps);
@@ -512,6 +513,7 @@ json evaluate(const EvalOptions& o) {
     go.seed = mix(o.seed, 7000001ull + k);
     go.noise = o.noise;
     go.guidance = o.guidance;
+    go.prime_seconds = o.prime;
     const Clip clip = generate_clip(model, req, go);
     if (!o.samples_dir.empty() && k < 20) {
       char name[32];
@@ -565,7 +567,7 @@ json evaluate(const EvalOptions& o) {
                        {"prompt_seconds", o.prompt_seconds},
                        {"prompts", suite.size()},
                        {"max_frames", o.max_frames},
-                       {"noise", o.noise}, {"guidance", o.guidance},
+                       {"noise", o.noise}, {"guidance", o.guidance}, {"prime_seconds", o.prime},
                        {"diversity_pairs", o.diversity_pairs},
                        {"multimodality_pairs", o.multimodality_pairs}};
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <random>
 #include <sstream>
 
@@ -112,6 +113,35 @@ std::vector<float> standing_pose(SkeletonFormat format, float start_x, int facin
   return pose;
 }
 
+// The first `frames` frames of the procedural engine performing `action` facing +x, its root starting
+// at x = start_x, then turned to face `facing` (mirrored about start_x, so travel goes that way too):
+// the same turn generation applies to a left-facing actor, so both facings get the same prime.
+std::vector<std::vector<float>> procedural_prime(SkeletonFormat format, int action, float seconds, float start_x,
+                                                 int facing, int frames, float fps) {
+  SingleAction single;
+  single.action = action;
+  single.seconds = std::max(seconds, frames / fps);  // paced as the engine paces the whole segment
+  SynthOptions opts;
+  opts.format = format;
+  opts.vary = false;
+  opts.fps = fps;
+  const Clip c = synthesize_action(single, opts);
+  const SkeletonSchema& s = schema(format);
+  const float dx = start_x - root_position(s, c.pose(0, 0)).x;
+  std::vector<std::vector<float>> poses;
+  for (int t = 0; t < frames; ++t) {
+    std::vector<float> pose(c.pose(std::min(t, c.frames - 1), 0), c.pose(std::min(t, c.frames - 1), 0) + c.dims());
+    for (size_t k = 0; k < pose.size(); k += 2) pose[k] += dx;
+    if (facing < 0) {
+      const float r = root_position(s, pose.data()).x;
+      turn_around(s, pose.data(), r);
+      for (size_t k = 0; k < pose.size(); k += 2) pose[k] += 2.f * (start_x - r);
+    }
+    poses.push_back(std::move(pose));
+  }
+  return poses;
+}
+
 // Lifts a pose whose lowest point is below the ground back onto it.
 void keep_above_ground(float* pose, int dims) {
   float lowest = 0.f;
@@ -186,6 +216,19 @@ Clip generate_clip(const Model& model, const GenerationRequest& req, const Gener
   std::vector<int> sign(A, 1);
   if (!req.context)
     for (int a = 0; a < A; ++a) sign[a] = req.facing[a] < 0 ? -1 : 1;
+  if (!(options.prime_seconds >= 0.f && options.prime_seconds <= 60.f))
+    throw Error("generation: prime_seconds must be between 0 and 60, got " + std::to_string(options.prime_seconds));
+  // Frames of the procedural engine the model continues from (none when continuing a clip).
+  const int prime =
+      req.context ? 0 : std::min(req.frames - 1, static_cast<int>(std::lround(options.prime_seconds * req.fps)));
+  // An interaction is not primed: the engine performs it by walking up to the partner, who is already
+  // there in generation (request_from_plan places the pair at the action's gap), and the model went on
+  // walking (hug read as "skip"; measured).
+  std::vector<bool> primed(A, false);
+  for (int a = 0; a < A && prime > 0; ++a) {
+    const int16_t first = req.actions[a][0];
+    primed[a] = first >= 0 && first < kNumActions && !action_params(first).needs_partner;
+  }
   std::vector<std::vector<float>> ref_lengths(A);  // bone lengths of frame 0 in the frame the model sees
   for (int a = 0; a < A; ++a) {
     if (req.context) {
@@ -193,6 +236,12 @@ Clip generate_clip(const Model& model, const GenerationRequest& req, const Gener
         std::copy_n(req.context->pose(t, a), D, out.pose(t, a));
         out.actions[out.slot(t, a)] = req.context->action(t, a);
       }
+    } else if (primed[a]) {
+      const int16_t first = req.actions[a][0];
+      int run = 1;  // the first segment's frames
+      while (run < req.frames && req.actions[a][run] == first) ++run;
+      const auto poses = procedural_prime(*format, first, run / req.fps, req.start_x[a], req.facing[a], prime, req.fps);
+      for (int t = 0; t < prime; ++t) std::copy(poses[t].begin(), poses[t].end(), out.pose(t, a));
     } else {
       auto pose = standing_pose(*format, req.start_x[a], req.facing[a]);
       std::copy(pose.begin(), pose.end(), out.pose(0, a));
@@ -239,7 +288,15 @@ Clip generate_clip(const Model& model, const GenerationRequest& req, const Gener
   std::vector<float> seen(static_cast<size_t>(B) * D);  // what the model is fed: `motion` plus the take's noise
   std::vector<int64_t> actions(B, kNoAction);
   std::vector<float> root_x(A), phys(kPhysicsDims), predicted(D);
-  const int first_generated = req.context ? context_frames : 1;
+  // The first frame the model makes, per actor: after the context, after its prime, or frame 1.
+  std::vector<int> first_generated(A, req.context ? context_frames : 1);
+  for (int a = 0; a < A; ++a)
+    if (primed[a]) first_generated[a] = prime;
+  if (std::find(primed.begin(), primed.end(), true) != primed.end()) {
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, "%.2f", prime / req.fps);
+    out.metadata["stickgen.procedural_prime_seconds"] = seconds;  // the opening frames the model continued
+  }
   // Turns asked for by the request's heading: which way each figure faces now (0 = not known yet, for
   // a continued clip), and the turn in progress.
   std::vector<int> facing_now(A, 0);
@@ -276,7 +333,7 @@ Clip generate_clip(const Model& model, const GenerationRequest& req, const Gener
       for (int k = 0; k < D; ++k) {
         const size_t i = static_cast<size_t>(a) * D + k;
         seen[i] = motion[i];
-        if (t + 1 >= first_generated && t > 0 && options.noise > 0) seen[i] += options.noise * gauss(rng);
+        if (t + 1 >= first_generated[a] && t > 0 && options.noise > 0) seen[i] += options.noise * gauss(rng);
       }
       const int16_t next = out.action(t + 1, a);
       actions[a] = next >= 0 && next < cfg.num_actions ? next : static_cast<int16_t>(act::idle);
@@ -303,8 +360,8 @@ Clip generate_clip(const Model& model, const GenerationRequest& req, const Gener
       for (size_t i = 0; i < head_pose.size(); ++i) head_pose[i] = u_pose[i] + g * (head_pose[i] - u_pose[i]);
       for (size_t i = 0; i < head_physics.size(); ++i) head_physics[i] = u_phys[i] + g * (head_physics[i] - u_phys[i]);
     }
-    if (t + 1 < first_generated) continue;  // teacher-forced through the context
     for (int a = 0; a < A; ++a) {
+      if (t + 1 < first_generated[a]) continue;  // teacher-forced through the context or prime
       if (turns[a].left == 0 && !req.heading.empty()) {
         const int want = wanted_facing(a, t + 1 - (total - req.frames));
         if (want != 0 && facing_now[a] == 0) {
