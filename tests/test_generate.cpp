@@ -87,11 +87,14 @@ TEST(RequestFromPlan, InteractingPairsStartAtTheirGap) {
   EXPECT_EQ(l.start_x[1], later.actors[1].start_x);
 }
 
+namespace {
+// The committed default model (Error if it is missing, which fails the calling test).
+Model shipped_model() { return Model::load(test::source_dir() / "models" / "stickgen-small-sft.safetensors"); }
+}  // namespace
+
 // The README's quick start: `stickgen generate "<prompt>"` without --model runs the shipped model.
 TEST(ShippedModel, DefaultGenerationUsesItAndMoves) {
-  const fs::path model = test::source_dir() / "models" / "stickgen-small-sft.safetensors";
-  ASSERT_TRUE(fs::exists(model)) << model;
-  Model m = Model::load(model);
+  const Model m = shipped_model();
   EXPECT_EQ(m.config().attention, AttentionMode::causal);
   EXPECT_FALSE(m.normalization().empty());
   test::TempDir dir;
@@ -115,9 +118,7 @@ TEST(ShippedModel, DefaultGenerationUsesItAndMoves) {
 // Action guidance: 0 is the model without action input (the timeline no longer matters), 1 the
 // conditional model alone, and values in between/above mix the two heads; out-of-range is an error.
 TEST(Generate, ActionGuidanceMixesTheConditionalAndUnconditionalHeads) {
-  const fs::path path = test::source_dir() / "models" / "stickgen-small-sft.safetensors";
-  ASSERT_TRUE(fs::exists(path)) << path;
-  const Model model = Model::load(path);
+  const Model model = shipped_model();
   EXPECT_TRUE(guidance_applies(model));  // trained with action dropout
   auto encoder = text_encoder_for(model);
   Plan plan = plan_prompt("a person waves");
@@ -151,9 +152,7 @@ TEST(Generate, ActionGuidanceMixesTheConditionalAndUnconditionalHeads) {
 // The clip opens with the procedural engine's first frames of each actor's first action (turned for a
 // left-facing actor), the model continues them, and an interaction or a continued clip gets no prime.
 TEST(Generate, OpensWithTheProceduralPrimeThenTheModelContinues) {
-  const fs::path path = test::source_dir() / "models" / "stickgen-small-sft.safetensors";
-  ASSERT_TRUE(fs::exists(path)) << path;
-  const Model model = Model::load(path);
+  const Model model = shipped_model();
   auto encoder = text_encoder_for(model);
   Plan plan = plan_prompt("a person kicks");
   plan.duration = 2.f;
@@ -231,9 +230,7 @@ TEST(RequestFromPlan, TravellingSegmentsCarryTheirHeading) {
 // A figure facing -x is decoded as the same figure facing +x and turned around, so its take is the
 // right-facing take turned around its root, with the root's travel reflected.
 TEST(Generate, LeftFacingTakesAreRightFacingTakesTurnedAround) {
-  const fs::path path = test::source_dir() / "models" / "stickgen-small-sft.safetensors";
-  ASSERT_TRUE(fs::exists(path)) << path;
-  const Model model = Model::load(path);
+  const Model model = shipped_model();
   auto encoder = text_encoder_for(model);
   Plan plan = plan_prompt("a person walks");
   plan.duration = 1.6f;

@@ -42,6 +42,24 @@ std::string fmt(double v, int digits = 3) {
   return buf;
 }
 std::string pct(double v) { return fmt(100.0 * v, 1) + " %"; }
+
+// How the generated clips were made (eval.json options), for readers of the report and the card.
+// Older eval files lack some options; what is missing is not described.
+std::string generation_settings(const json& r) {
+  const json options = r.contains("options") && r["options"].is_object() ? r["options"] : json::object();
+  auto has = [&](const char* key) { return options.contains(key) && options[key].is_number(); };
+  std::string s = "Clips generated as `stickgen generate` makes them";
+  if (has("noise") && has("guidance"))
+    s += ": noise " + fmt(options["noise"].get<double>(), 2) + ", action guidance " + fmt(options["guidance"].get<double>(), 2);
+  if (has("prime_seconds")) {
+    const double prime = options["prime_seconds"].get<double>();
+    s += prime > 0 ? "; each clip opens with " + fmt(prime, 2) +
+                         " s of the procedural engine performing the action (not for interactions), which the model "
+                         "continues"
+                   : "; from a standing pose";
+  }
+  return s + ".";
+}
 std::string count(double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.0f", v);
@@ -142,7 +160,7 @@ std::string eval_markdown(const json& r) {
   md << "Seed " << count(num(r, "options.seed")) << ", " << count(num(r, "options.samples_per_action")) << " generated clips per action ("
      << fmt(num(r, "options.action_seconds"), 1) << " s, first " << fmt(num(r, "options.warmup_seconds"), 1)
      << " s not scored), " << count(num(r, "options.prompts")) << " prompts of " << fmt(num(r, "options.prompt_seconds"), 1)
-     << " s. Definitions: docs/EVALUATION.md.\n\n";
+     << " s. " << generation_settings(r) << " Definitions: docs/EVALUATION.md.\n\n";
   md << "## The card's metrics\n\n" << table({"metric", "model", "reference"}, card_rows(r)) << "\n";
   md << "## Generation (action-to-motion protocol) and text fidelity\n\n"
      << table({"metric", "model", "reference"}, generation_rows(r)) << "\n";
@@ -316,6 +334,8 @@ std::string model_card_markdown(const json& e, const json& b) {
 
   md << "## Generation quality (ACTOR / Action2Motion protocol) and text fidelity\n\n"
      << table({"metric", "value", "reference"}, generation_rows(e)) << "\n";
+  md << generation_settings(e) << " The first " << fmt(num(e, "options.warmup_seconds"), 1)
+     << " s of each action clip are not scored.\n\n";
   md << "Scored by an independent action-recognition network (`" << str(e["evaluator"], "path")
      << "`, a temporal conv net trained only on the training split) whose penultimate 128-d features are the FID space; "
         "FID uses an exact matrix square root (symmetric eigendecomposition).\n\n";
