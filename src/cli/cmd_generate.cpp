@@ -135,6 +135,8 @@ Clip run_model(const GenerateArgs& a, const Plan& plan, std::string& engine_note
   Clip clip = generate_clip(model, req, go);
   clip.description = plan.prompt;
   engine_note = "model " + std::filesystem::path(path).filename().string();
+  if (const auto it = clip.metadata.find("stickgen.procedural_prime_seconds"); it != clip.metadata.end())
+    engine_note += ", opening " + it->second + " s procedural (--prime)";
   return clip;
 }
 
