@@ -92,6 +92,9 @@ void v3_joints_to_v1(const Vec2* v3_joints, Vec2* v1_joints);
 // scale, taken from the torso, 0.80 units at scale 1). Applying it twice gives the pose back. For a
 // side-view clip of the procedural engine it maps facing +x onto facing -x (tested).
 void turn_around(const SkeletonSchema& s, float* flat, float root_x);
+// The pose as seen in the world mirrored about x = about: turned around its own root (turn_around),
+// and that root reflected about `about`. Applying it twice gives the pose back.
+void turn_around_mirrored(const SkeletonSchema& s, float* flat, float about);
 
 // Rest pose facing the viewer, hip/pelvis at (0, leg length), feet on y = 0; body height ~2.6 units.
 std::vector<Vec2> rest_pose_joints(SkeletonFormat format);

@@ -117,10 +117,7 @@ Clip turn_clip_around(const Clip& clip) {
   for (int t = 0; t < out.frames; ++t)
     for (int a = 0; a < out.actors; ++a) {
       if (!out.present(t, a)) continue;
-      float* pose = out.pose(t, a);
-      const float root = root_position(s, pose).x;
-      turn_around(s, pose, root);
-      for (int d = 0; d < out.dims(); d += 2) pose[d] -= 2.f * root;
+      turn_around_mirrored(s, out.pose(t, a), 0.f);
     }
   for (size_t t = 0; t + 2 < out.camera.size(); t += 3) out.camera[t] = -out.camera[t];
   compute_physics(out);

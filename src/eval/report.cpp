@@ -46,7 +46,8 @@ std::string pct(double v) { return fmt(100.0 * v, 1) + " %"; }
 // How the generated clips were made (eval.json options), for readers of the report and the card.
 // Older eval files lack some options; what is missing is not described.
 std::string generation_settings(const json& r) {
-  const json options = r.contains("options") && r["options"].is_object() ? r["options"] : json::object();
+  static const json kNone = json::object();
+  const json& options = r.contains("options") && r["options"].is_object() ? r["options"] : kNone;
   auto has = [&](const char* key) { return options.contains(key) && options[key].is_number(); };
   std::string s = "Clips generated as `stickgen generate` makes them";
   if (has("noise") && has("guidance"))

@@ -222,4 +222,10 @@ void turn_around(const SkeletonSchema& s, float* flat, float root_x) {
   }
 }
 
+void turn_around_mirrored(const SkeletonSchema& s, float* flat, float about) {
+  const float root = root_position(s, flat).x;
+  turn_around(s, flat, root);
+  for (int d = 0; d < s.dims; d += 2) flat[d] += 2.f * (about - root);
+}
+
 }  // namespace stickgen

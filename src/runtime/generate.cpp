@@ -132,11 +132,7 @@ std::vector<std::vector<float>> procedural_prime(SkeletonFormat format, int acti
   for (int t = 0; t < frames; ++t) {
     std::vector<float> pose(c.pose(std::min(t, c.frames - 1), 0), c.pose(std::min(t, c.frames - 1), 0) + c.dims());
     for (size_t k = 0; k < pose.size(); k += 2) pose[k] += dx;
-    if (facing < 0) {
-      const float r = root_position(s, pose.data()).x;
-      turn_around(s, pose.data(), r);
-      for (size_t k = 0; k < pose.size(); k += 2) pose[k] += 2.f * (start_x - r);
-    }
+    if (facing < 0) turn_around_mirrored(s, pose.data(), start_x);
     poses.push_back(std::move(pose));
   }
   return poses;
@@ -275,9 +271,7 @@ Clip generate_clip(const Model& model, const GenerationRequest& req, const Gener
   auto in_frame = [&](const float* pose, float about, int sgn) -> const float* {
     if (sgn > 0) return pose;
     std::copy_n(pose, D, flipped.begin());
-    const float r = root_position(s, pose).x;
-    turn_around(s, flipped.data(), r);
-    for (int d = 0; d < D; d += 2) flipped[d] += 2.f * (about - r);
+    turn_around_mirrored(s, flipped.data(), about);
     return flipped.data();
   };
   std::vector<float> head_pose(static_cast<size_t>(A) * D), head_physics(static_cast<size_t>(A) * kPhysicsDims);
