@@ -149,6 +149,37 @@ TEST(Generate, ActionGuidanceMixesTheConditionalAndUnconditionalHeads) {
   EXPECT_THROW(generate_clip(model, wave, bad), Error);
 }
 
+// Guidance is for actions the model sets going itself: a primed actor's first segment is decoded
+// unguided (a one-segment clip is the same at any guidance), a later segment is guided.
+TEST(Generate, GuidanceSkipsTheSegmentThePrimeStarted) {
+  const Model model = shipped_model();
+  auto encoder = text_encoder_for(model);
+  auto max_diff = [](const Clip& x, const Clip& y, int from, int to) {
+    float d = 0.f;
+    for (int t = from; t < to; ++t)
+      for (int k = 0; k < x.dims(); ++k) d = std::max(d, std::fabs(x.pose(t, 0)[k] - y.pose(t, 0)[k]));
+    return d;
+  };
+  const GenerateOptions off{.seed = 4, .guidance = 1.f}, on{.seed = 4, .guidance = 2.f};
+  Plan one = plan_prompt("a person waves");
+  one.duration = 2.f;
+  apply_action_spec(one, "wave:0-2");
+  const GenerationRequest wave = request_from_plan(one, *encoder);
+  EXPECT_EQ(max_diff(generate_clip(model, wave, off), generate_clip(model, wave, on), 0, wave.frames), 0.f);
+  Plan two = plan_prompt("a person waves, then jumps");
+  two.duration = 3.f;
+  apply_action_spec(two, "wave:0-1.5,jump:1.5-3");
+  const GenerationRequest wave_jump = request_from_plan(two, *encoder);
+  const Clip a = generate_clip(model, wave_jump, off), b = generate_clip(model, wave_jump, on);
+  EXPECT_EQ(max_diff(a, b, 0, 38), 0.f);                 // frames 0-37 are the waving segment's (1.5 s at 25 fps)
+  EXPECT_GT(max_diff(a, b, 38, a.frames), 1e-3f);        // the jump is guided
+  EXPECT_TRUE(validate(b).ok());
+  // Without a prime nothing was started for the model, so the first segment is guided too.
+  GenerateOptions off0 = off, on0 = on;
+  off0.prime_seconds = on0.prime_seconds = 0.f;
+  EXPECT_GT(max_diff(generate_clip(model, wave, off0), generate_clip(model, wave, on0), 0, wave.frames), 1e-3f);
+}
+
 // The clip opens with the procedural engine's first frames of each actor's first action (turned for a
 // left-facing actor), the model continues them, and an interaction or a continued clip gets no prime.
 TEST(Generate, OpensWithTheProceduralPrimeThenTheModelContinues) {

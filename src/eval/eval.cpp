@@ -568,6 +568,7 @@ json evaluate(const EvalOptions& o) {
                        {"prompts", suite.size()},
                        {"max_frames", o.max_frames},
                        {"noise", o.noise}, {"guidance", o.guidance}, {"prime_seconds", o.prime},
+                       {"guidance_scope", "segments the prime did not start"},
                        {"diversity_pairs", o.diversity_pairs},
                        {"multimodality_pairs", o.multimodality_pairs}};
 

@@ -50,8 +50,12 @@ std::string generation_settings(const json& r) {
   const json& options = r.contains("options") && r["options"].is_object() ? r["options"] : kNone;
   auto has = [&](const char* key) { return options.contains(key) && options[key].is_number(); };
   std::string s = "Clips generated as `stickgen generate` makes them";
-  if (has("noise") && has("guidance"))
+  if (has("noise") && has("guidance")) {
     s += ": noise " + fmt(options["noise"].get<double>(), 2) + ", action guidance " + fmt(options["guidance"].get<double>(), 2);
+    if (options.contains("guidance_scope") && options["guidance_scope"].is_string() && has("prime_seconds") &&
+        options["prime_seconds"].get<double>() > 0)
+      s += " on " + options["guidance_scope"].get<std::string>();
+  }
   if (has("prime_seconds")) {
     const double prime = options["prime_seconds"].get<double>();
     s += prime > 0 ? "; each clip opens with " + fmt(prime, 2) +

@@ -221,9 +221,12 @@ Clip generate_clip(const Model& model, const GenerationRequest& req, const Gener
   // there in generation (request_from_plan places the pair at the action's gap), and the model went on
   // walking (hug read as "skip"; measured).
   std::vector<bool> primed(A, false);
+  std::vector<int> primed_run(A, 0);  // frames of a primed actor's first segment: the prime started that action
   for (int a = 0; a < A && prime > 0; ++a) {
     const int16_t first = req.actions[a][0];
     primed[a] = first >= 0 && first < kNumActions && !action_params(first).needs_partner;
+    if (primed[a])
+      while (primed_run[a] < req.frames && req.actions[a][primed_run[a]] == first) ++primed_run[a];
   }
   std::vector<std::vector<float>> ref_lengths(A);  // bone lengths of frame 0 in the frame the model sees
   for (int a = 0; a < A; ++a) {
@@ -233,10 +236,8 @@ Clip generate_clip(const Model& model, const GenerationRequest& req, const Gener
         out.actions[out.slot(t, a)] = req.context->action(t, a);
       }
     } else if (primed[a]) {
-      const int16_t first = req.actions[a][0];
-      int run = 1;  // the first segment's frames
-      while (run < req.frames && req.actions[a][run] == first) ++run;
-      const auto poses = procedural_prime(*format, first, run / req.fps, req.start_x[a], req.facing[a], prime, req.fps);
+      const auto poses =
+          procedural_prime(*format, req.actions[a][0], primed_run[a] / req.fps, req.start_x[a], req.facing[a], prime, req.fps);
       for (int t = 0; t < prime; ++t) std::copy(poses[t].begin(), poses[t].end(), out.pose(t, a));
     } else {
       auto pose = standing_pose(*format, req.start_x[a], req.facing[a]);
@@ -254,7 +255,13 @@ Clip generate_clip(const Model& model, const GenerationRequest& req, const Gener
     throw Error("generation: guidance must be between 0 and 10 (1 = off), got " + std::to_string(options.guidance));
   // With guidance the batch holds every actor twice: rows [0, A) with their actions, rows [A, 2A) the
   // same frames without (kNoAction), so one decoder step gives both heads.
-  const bool guided = options.guidance != 1.f && guidance_applies(model);
+  // Guidance is for the actions the model must set going itself: a primed actor's first segment, which
+  // the procedural prime began, is decoded unguided (the shipped model scored as well or better there
+  // without it; docs/RUNTIME.md), and a clip with nothing else skips the unconditioned copy.
+  auto needs_guidance = [&](int a, int frame) { return !(primed[a] && frame < primed_run[a]); };
+  bool any_guided_frame = false;
+  for (int a = 0; a < A && !any_guided_frame; ++a) any_guided_frame = needs_guidance(a, req.frames - 1);
+  const bool guided = options.guidance != 1.f && guidance_applies(model) && any_guided_frame;
   const int B = guided ? 2 * A : A;
   Decoder decoder(model, B, std::max(1, total - 1), RuntimeOptions{options.threads});
   if (!req.mirrored_text_embedding.empty() && req.mirrored_text_embedding.size() != req.text_embedding.size())
@@ -348,11 +355,15 @@ Clip generate_clip(const Model& model, const GenerationRequest& req, const Gener
     std::copy_n(y.pose.begin(), head_pose.size(), head_pose.begin());
     std::copy_n(y.physics.begin(), head_physics.size(), head_physics.begin());
     if (guided) {
-      const float g = options.guidance;
       const float* u_pose = y.pose.data() + head_pose.size();
       const float* u_phys = y.physics.data() + head_physics.size();
-      for (size_t i = 0; i < head_pose.size(); ++i) head_pose[i] = u_pose[i] + g * (head_pose[i] - u_pose[i]);
-      for (size_t i = 0; i < head_physics.size(); ++i) head_physics[i] = u_phys[i] + g * (head_physics[i] - u_phys[i]);
+      for (int a = 0; a < A; ++a) {
+        if (!needs_guidance(a, t + 1 - (total - req.frames))) continue;
+        const float g = options.guidance;
+        for (int i = a * D; i < (a + 1) * D; ++i) head_pose[i] = u_pose[i] + g * (head_pose[i] - u_pose[i]);
+        for (int i = a * kPhysicsDims; i < (a + 1) * kPhysicsDims; ++i)
+          head_physics[i] = u_phys[i] + g * (head_physics[i] - u_phys[i]);
+      }
     }
     for (int a = 0; a < A; ++a) {
       if (t + 1 < first_generated[a]) continue;  // teacher-forced through the context or prime
