@@ -227,11 +227,32 @@ TEST(Generate, OpensWithTheProceduralPrimeThenTheModelContinues) {
   float differs = 0.f;
   for (int k = 0; k < c.dims(); ++k) differs = std::max(differs, std::fabs(c.pose(5, 0)[k] - unprimed.pose(5, 0)[k]));
   EXPECT_GT(differs, 1e-3f);
-  // An interaction is not primed.
+  // A pair whose first action is an interaction is primed together, where the request put it: the
+  // engine's handshake of the two at the gap, their midpoint kept.
   Plan shake = plan_prompt("two people shake hands");
-  shake.duration = 1.f;
-  const Clip pair = generate_clip(model, request_from_plan(shake, *encoder), o);
-  EXPECT_EQ(pair.metadata.count("stickgen.procedural_prime_seconds"), 0u);
+  shake.duration = 2.f;
+  const GenerationRequest shake_req = request_from_plan(shake, *encoder);
+  ASSERT_EQ(shake_req.first_partner, (std::vector<int>{1, 0}));
+  const Clip pair = generate_clip(model, shake_req, o);
+  EXPECT_EQ(pair.metadata.at("stickgen.procedural_prime_seconds"), "0.32");
+  Plan engine_plan = shake;
+  for (int a = 0; a < 2; ++a) {
+    engine_plan.actors[a].start_x = shake_req.start_x[a];
+    engine_plan.actors[a].facing = shake_req.facing[a];
+  }
+  const Clip engine_pair = synthesize(engine_plan, so);
+  const float mid_dx = 0.5f * (shake_req.start_x[0] + shake_req.start_x[1]) -
+                       0.5f * (root_position(s, engine_pair.pose(0, 0)).x + root_position(s, engine_pair.pose(0, 1)).x);
+  float pair_err = 0.f;
+  for (int a = 0; a < 2; ++a)
+    for (int t = 0; t < 8; ++t)
+      for (int k = 0; k < pair.dims(); ++k)
+        pair_err = std::max(pair_err, std::fabs(pair.pose(t, a)[k] - engine_pair.pose(t, a)[k] - (k % 2 == 0 ? mid_dx : 0.f)));
+  EXPECT_LT(pair_err, 1e-5f);
+  // Without its partner's interaction (the request says nothing of a pair) an interaction is not primed.
+  GenerationRequest lone = shake_req;
+  lone.first_partner.clear();
+  EXPECT_EQ(generate_clip(model, lone, o).metadata.count("stickgen.procedural_prime_seconds"), 0u);
   GenerateOptions bad = o;
   bad.prime_seconds = -1.f;
   EXPECT_THROW(generate_clip(model, req, bad), Error);

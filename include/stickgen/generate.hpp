@@ -26,6 +26,10 @@ struct GenerationRequest {
   // When a segment wants the other way, generation turns the figure (see generate_clip).
   std::vector<std::vector<int8_t>> heading;
   static constexpr int8_t kHeadFree = 0, kHeadAway = 2, kHeadToward = 3;
+  // [actors] (or empty: not known) the actor each one performs its first action with when that action
+  // is an interaction starting at frame 0 (request_from_plan places such a pair at the action's gap),
+  // else -1: such a pair is primed together (see GenerateOptions::prime_seconds).
+  std::vector<int> first_partner;
   std::vector<float> text_embedding;           // [embedding_dim]
   // The embedding of the prompt with left and right exchanged (mirror_text), for actors decoded in
   // their mirror image (see generate_clip); empty = the prompt has no such words.
@@ -49,7 +53,8 @@ struct GenerateOptions {
   // never learned the unconditioned case and decode with 1.
   float guidance = 1.5f;
   // The clip opens with this much of the procedural engine performing each actor's first action
-  // (synthesised facing +x, turned for an actor facing -x), and the model continues from there: the
+  // (synthesised facing +x, turned for an actor facing -x; a pair whose first action is an interaction
+  // is synthesised together where it stands), and the model continues from there: the
   // network continues an action far more reliably than it starts one from a standing pose (the
   // shipped model: 53 % of single-action clips recognised from a standing start with guidance 2, 64 %
   // with 0.32 s of priming and guidance 1.5; docs/RUNTIME.md). Capped one frame short of the clip;

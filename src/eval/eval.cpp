@@ -569,6 +569,7 @@ json evaluate(const EvalOptions& o) {
                        {"max_frames", o.max_frames},
                        {"noise", o.noise}, {"guidance", o.guidance}, {"prime_seconds", o.prime},
                        {"guidance_scope", "segments the prime did not start"},
+                       {"prime_scope", "each actor's first action; a pair's interaction synthesised as a pair"},
                        {"diversity_pairs", o.diversity_pairs},
                        {"multimodality_pairs", o.multimodality_pairs}};
 

@@ -58,9 +58,10 @@ std::string generation_settings(const json& r) {
   }
   if (has("prime_seconds")) {
     const double prime = options["prime_seconds"].get<double>();
-    s += prime > 0 ? "; each clip opens with " + fmt(prime, 2) +
-                         " s of the procedural engine performing the action (not for interactions), which the model "
-                         "continues"
+    const bool pairs = options.contains("prime_scope") && options["prime_scope"].is_string();  // since 30 Nov
+    s += prime > 0 ? "; each clip opens with " + fmt(prime, 2) + " s of the procedural engine performing the action (" +
+                         (pairs ? "an interaction by the pair together" : "not for interactions") +
+                         "), which the model continues"
                    : "; from a standing pose";
   }
   return s + ".";

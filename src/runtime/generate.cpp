@@ -77,6 +77,7 @@ GenerationRequest request_from_plan(const Plan& plan, const TextEncoder& encoder
   // action's gap, around their planned midpoint. The procedural engine walks them there within the
   // segment; the model does not learn that approach (docs/RUNTIME.md), so the clip would show two
   // figures shaking hands with the air.
+  r.first_partner.assign(plan.actors.size(), -1);
   for (size_t a = 0; a < plan.actors.size(); ++a) {
     const auto& timeline = plan.actors[a].timeline;
     if (timeline.empty() || timeline.front().start > 0.f) continue;
@@ -85,6 +86,8 @@ GenerationRequest request_from_plan(const Plan& plan, const TextEncoder& encoder
     if (b <= static_cast<int>(a) || b >= static_cast<int>(plan.actors.size())) continue;
     const float gap = action_params(first.action).partner_gap;
     if (gap <= 0.f || r.facing[a] == r.facing[b]) continue;
+    r.first_partner[a] = b;
+    r.first_partner[b] = static_cast<int>(a);
     const float mid = 0.5f * (r.start_x[a] + r.start_x[b]);
     const int left = r.facing[a] > 0 ? static_cast<int>(a) : b;  // faces +x, so it stands on the left
     r.start_x[left] = mid - 0.5f * gap;
@@ -135,6 +138,49 @@ std::vector<std::vector<float>> procedural_prime(SkeletonFormat format, int acti
     if (facing < 0) turn_around_mirrored(s, pose.data(), start_x);
     poses.push_back(std::move(pose));
   }
+  return poses;
+}
+
+// The first `frames` frames of the procedural engine performing the interaction `action` by actors a
+// and b standing at start_x[0], start_x[1] (already at the action's gap, facing each other), for a
+// segment of `seconds`: [actor][frame] poses, the pair's midpoint kept where the request put it.
+std::vector<std::vector<std::vector<float>>> pair_prime(SkeletonFormat format, int action, float seconds,
+                                                         const float start_x[2], const int facing[2], int frames,
+                                                         float fps) {
+  Plan plan;
+  plan.duration = std::max(seconds, frames / fps);
+  plan.prompt = std::string(action_name(action));
+  for (int i = 0; i < 2; ++i) {
+    ActorPlan ap;
+    ap.name = "person " + std::to_string(i + 1);
+    ap.kind = "person";
+    ap.start_x = start_x[i];
+    ap.facing = facing[i];
+    ActionSegment seg;
+    seg.action = action;
+    seg.start = 0.f;
+    seg.end = plan.duration;
+    seg.expression = action_info(action).expression;
+    seg.target_actor = 1 - i;
+    ap.timeline.push_back(seg);
+    plan.actors.push_back(ap);
+  }
+  SynthOptions opts;
+  opts.format = format;
+  opts.vary = false;
+  opts.fps = fps;
+  const Clip c = synthesize(plan, opts);
+  const SkeletonSchema& s = schema(format);
+  const float dx = 0.5f * (start_x[0] + start_x[1]) -
+                   0.5f * (root_position(s, c.pose(0, 0)).x + root_position(s, c.pose(0, 1)).x);
+  std::vector<std::vector<std::vector<float>>> poses(2);
+  for (int i = 0; i < 2; ++i)
+    for (int t = 0; t < frames; ++t) {
+      const float* src = c.pose(std::min(t, c.frames - 1), i);
+      std::vector<float> pose(src, src + c.dims());
+      for (size_t k = 0; k < pose.size(); k += 2) pose[k] += dx;
+      poses[i].push_back(std::move(pose));
+    }
   return poses;
 }
 
@@ -217,14 +263,23 @@ Clip generate_clip(const Model& model, const GenerationRequest& req, const Gener
   // Frames of the procedural engine the model continues from (none when continuing a clip).
   const int prime =
       req.context ? 0 : std::min(req.frames - 1, static_cast<int>(std::lround(options.prime_seconds * req.fps)));
-  // An interaction is not primed: the engine performs it by walking up to the partner, who is already
-  // there in generation (request_from_plan places the pair at the action's gap), and the model went on
-  // walking (hug read as "skip"; measured).
+  // An interaction is primed only for a pair that performs it together from frame 0 (first_partner),
+  // synthesised as a pair where it stands: alone, the engine performs one by walking up to the partner,
+  // who is already there in generation, and the model went on walking (hug read as "skip"; measured).
   std::vector<bool> primed(A, false);
   std::vector<int> primed_run(A, 0);  // frames of a primed actor's first segment: the prime started that action
+  auto pair_of = [&](int a) {  // the partner a is pair-primed with, or -1
+    if (static_cast<int>(req.first_partner.size()) != A) return -1;
+    const int b = req.first_partner[a];
+    if (b < 0 || b >= A || b == a || req.first_partner[b] != a || req.actions[b][0] != req.actions[a][0] ||
+        req.facing[a] == req.facing[b])
+      return -1;
+    return b;
+  };
   for (int a = 0; a < A && prime > 0; ++a) {
     const int16_t first = req.actions[a][0];
-    primed[a] = first >= 0 && first < kNumActions && !action_params(first).needs_partner;
+    if (first < 0 || first >= kNumActions) continue;
+    primed[a] = !action_params(first).needs_partner || pair_of(a) >= 0;
     if (primed[a])
       while (primed_run[a] < req.frames && req.actions[a][primed_run[a]] == first) ++primed_run[a];
   }
@@ -234,6 +289,18 @@ Clip generate_clip(const Model& model, const GenerationRequest& req, const Gener
       for (int t = 0; t < context_frames; ++t) {
         std::copy_n(req.context->pose(t, a), D, out.pose(t, a));
         out.actions[out.slot(t, a)] = req.context->action(t, a);
+      }
+    } else if (primed[a] && pair_of(a) >= 0) {
+      const int b = pair_of(a);
+      if (a < b) {  // once per pair, written for both
+        const float xs[2] = {req.start_x[a], req.start_x[b]};
+        const int fs[2] = {req.facing[a], req.facing[b]};
+        const int run = std::min(primed_run[a], primed_run[b]);
+        const auto poses = pair_prime(*format, req.actions[a][0], run / req.fps, xs, fs, prime, req.fps);
+        for (int t = 0; t < prime; ++t) {
+          std::copy(poses[0][t].begin(), poses[0][t].end(), out.pose(t, a));
+          std::copy(poses[1][t].begin(), poses[1][t].end(), out.pose(t, b));
+        }
       }
     } else if (primed[a]) {
       const auto poses =
