@@ -100,20 +100,31 @@ namespace {
 
 constexpr float kTurnSeconds = 0.5f;  // a figure turning to face the other way (about the synthesised turn's)
 
+// The procedural engine's standard take of `plan` (no random variation) at `fps`.
+Clip engine_take(const Plan& plan, SkeletonFormat format, float fps) {
+  SynthOptions opts;
+  opts.format = format;
+  opts.vary = false;
+  opts.fps = fps;
+  return synthesize(plan, opts);
+}
+
+// Actor a's pose in frame t of c (its last frame past the end), moved by dx along x.
+std::vector<float> shifted_pose(const Clip& c, int t, int a, float dx) {
+  const float* src = c.pose(std::min(t, c.frames - 1), a);
+  std::vector<float> pose(src, src + c.dims());
+  for (size_t k = 0; k < pose.size(); k += 2) pose[k] += dx;
+  return pose;
+}
+
 // A standing figure of the procedural engine, facing `facing`, its root at x = start_x.
 std::vector<float> standing_pose(SkeletonFormat format, float start_x, int facing) {
   SingleAction idle;
   idle.action = act::idle;
   idle.seconds = 0.2f;
   idle.facing = facing;
-  SynthOptions opts;
-  opts.format = format;
-  opts.vary = false;
-  Clip c = synthesize_action(idle, opts);
-  std::vector<float> pose(c.pose(0, 0), c.pose(0, 0) + c.dims());
-  const float dx = start_x - root_position(schema(format), pose.data()).x;
-  for (size_t k = 0; k < pose.size(); k += 2) pose[k] += dx;
-  return pose;
+  const Clip c = engine_take(single_action_plan(idle), format, kDefaultFps);
+  return shifted_pose(c, 0, 0, start_x - root_position(schema(format), c.pose(0, 0)).x);
 }
 
 // The first `frames` frames of the procedural engine performing `action` facing +x, its root starting
@@ -124,63 +135,42 @@ std::vector<std::vector<float>> procedural_prime(SkeletonFormat format, int acti
   SingleAction single;
   single.action = action;
   single.seconds = std::max(seconds, frames / fps);  // paced as the engine paces the whole segment
-  SynthOptions opts;
-  opts.format = format;
-  opts.vary = false;
-  opts.fps = fps;
-  const Clip c = synthesize_action(single, opts);
-  const SkeletonSchema& s = schema(format);
-  const float dx = start_x - root_position(s, c.pose(0, 0)).x;
+  const Clip c = engine_take(single_action_plan(single), format, fps);
+  const float dx = start_x - root_position(schema(format), c.pose(0, 0)).x;
   std::vector<std::vector<float>> poses;
   for (int t = 0; t < frames; ++t) {
-    std::vector<float> pose(c.pose(std::min(t, c.frames - 1), 0), c.pose(std::min(t, c.frames - 1), 0) + c.dims());
-    for (size_t k = 0; k < pose.size(); k += 2) pose[k] += dx;
-    if (facing < 0) turn_around_mirrored(s, pose.data(), start_x);
-    poses.push_back(std::move(pose));
+    poses.push_back(shifted_pose(c, t, 0, dx));
+    if (facing < 0) turn_around_mirrored(schema(format), poses.back().data(), start_x);
   }
   return poses;
 }
 
-// The first `frames` frames of the procedural engine performing the interaction `action` by actors a
-// and b standing at start_x[0], start_x[1] (already at the action's gap, facing each other), for a
-// segment of `seconds`: [actor][frame] poses, the pair's midpoint kept where the request put it.
+// The first `frames` frames of the procedural engine performing the interaction `action` by a pair
+// standing at start_x[0], start_x[1] (already at the action's gap, facing each other, so nobody walks),
+// for a segment of `seconds`: [actor][frame] poses, the pair's midpoint kept where the request put it.
 std::vector<std::vector<std::vector<float>>> pair_prime(SkeletonFormat format, int action, float seconds,
                                                          const float start_x[2], const int facing[2], int frames,
                                                          float fps) {
-  Plan plan;
-  plan.duration = std::max(seconds, frames / fps);
-  plan.prompt = std::string(action_name(action));
-  for (int i = 0; i < 2; ++i) {
-    ActorPlan ap;
-    ap.name = "person " + std::to_string(i + 1);
-    ap.kind = "person";
-    ap.start_x = start_x[i];
-    ap.facing = facing[i];
-    ActionSegment seg;
-    seg.action = action;
-    seg.start = 0.f;
-    seg.end = plan.duration;
-    seg.expression = action_info(action).expression;
-    seg.target_actor = 1 - i;
-    ap.timeline.push_back(seg);
-    plan.actors.push_back(ap);
+  SingleAction single;
+  single.action = action;
+  single.seconds = std::max(seconds, frames / fps);
+  Plan plan = single_action_plan(single);  // two actors for an interaction, one for a fight, push or pull
+  if (plan.actors.size() == 1) {
+    plan.actors.push_back(plan.actors[0]);
+    plan.actors[1].name = "person 2";
   }
-  SynthOptions opts;
-  opts.format = format;
-  opts.vary = false;
-  opts.fps = fps;
-  const Clip c = synthesize(plan, opts);
+  for (int i = 0; i < 2; ++i) {
+    plan.actors[i].start_x = start_x[i];
+    plan.actors[i].facing = facing[i];
+    plan.actors[i].timeline.front().target_actor = 1 - i;  // each the other's partner
+  }
+  const Clip c = engine_take(plan, format, fps);
   const SkeletonSchema& s = schema(format);
   const float dx = 0.5f * (start_x[0] + start_x[1]) -
                    0.5f * (root_position(s, c.pose(0, 0)).x + root_position(s, c.pose(0, 1)).x);
   std::vector<std::vector<std::vector<float>>> poses(2);
   for (int i = 0; i < 2; ++i)
-    for (int t = 0; t < frames; ++t) {
-      const float* src = c.pose(std::min(t, c.frames - 1), i);
-      std::vector<float> pose(src, src + c.dims());
-      for (size_t k = 0; k < pose.size(); k += 2) pose[k] += dx;
-      poses[i].push_back(std::move(pose));
-    }
+    for (int t = 0; t < frames; ++t) poses[i].push_back(shifted_pose(c, t, i, dx));
   return poses;
 }
 
