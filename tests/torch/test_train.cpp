@@ -244,5 +244,7 @@ TEST(TrainConfig, ShippedConfigsParseWithTheCardArchitectures) {
   EXPECT_DOUBLE_EQ(sft.learning_rate, 1e-4);
   EXPECT_DOUBLE_EQ(sft.weight_decay, 0.01);
   EXPECT_EQ(sft.batch_size * sft.grad_accum_steps, 64);
-  EXPECT_DOUBLE_EQ(sft.epochs, 20);
+  // The card's 20 passes per clip: 10 epochs over the clips and their turned copies.
+  EXPECT_TRUE(sft.turned_copies);
+  EXPECT_DOUBLE_EQ(sft.epochs * (sft.turned_copies ? 2 : 1), 20);
 }
