@@ -258,18 +258,17 @@ Clip generate_clip(const Model& model, const GenerationRequest& req, const Gener
   // who is already there in generation, and the model went on walking (hug read as "skip"; measured).
   std::vector<bool> primed(A, false);
   std::vector<int> primed_run(A, 0);  // frames of a primed actor's first segment: the prime started that action
-  auto pair_of = [&](int a) {  // the partner a is pair-primed with, or -1
-    if (static_cast<int>(req.first_partner.size()) != A) return -1;
-    const int b = req.first_partner[a];
-    if (b < 0 || b >= A || b == a || req.first_partner[b] != a || req.actions[b][0] != req.actions[a][0] ||
-        req.facing[a] == req.facing[b])
-      return -1;
-    return b;
-  };
+  std::vector<int> pair(A, -1);       // the partner an actor is primed together with
   for (int a = 0; a < A && prime > 0; ++a) {
     const int16_t first = req.actions[a][0];
     if (first < 0 || first >= kNumActions) continue;
-    primed[a] = !action_params(first).needs_partner || pair_of(a) >= 0;
+    if (static_cast<int>(req.first_partner.size()) == A) {
+      const int b = req.first_partner[a];
+      if (b >= 0 && b < A && b != a && req.first_partner[b] == a && req.actions[b][0] == first &&
+          req.facing[a] != req.facing[b])
+        pair[a] = b;
+    }
+    primed[a] = !action_params(first).needs_partner || pair[a] >= 0;
     if (primed[a])
       while (primed_run[a] < req.frames && req.actions[a][primed_run[a]] == first) ++primed_run[a];
   }
@@ -280,8 +279,8 @@ Clip generate_clip(const Model& model, const GenerationRequest& req, const Gener
         std::copy_n(req.context->pose(t, a), D, out.pose(t, a));
         out.actions[out.slot(t, a)] = req.context->action(t, a);
       }
-    } else if (primed[a] && pair_of(a) >= 0) {
-      const int b = pair_of(a);
+    } else if (primed[a] && pair[a] >= 0) {
+      const int b = pair[a];
       if (a < b) {  // once per pair, written for both
         const float xs[2] = {req.start_x[a], req.start_x[b]};
         const int fs[2] = {req.facing[a], req.facing[b]};
@@ -315,7 +314,7 @@ Clip generate_clip(const Model& model, const GenerationRequest& req, const Gener
   // Guidance is for the actions the model must set going itself: a primed actor's first segment, which
   // the procedural prime began, is decoded unguided (the shipped model scored as well or better there
   // without it; docs/RUNTIME.md), and a clip with nothing else skips the unconditioned copy.
-  auto needs_guidance = [&](int a, int frame) { return !(primed[a] && frame < primed_run[a]); };
+  auto needs_guidance = [&](int a, int frame) { return frame >= primed_run[a]; };  // 0 when not primed
   bool any_guided_frame = false;
   for (int a = 0; a < A && !any_guided_frame; ++a) any_guided_frame = needs_guidance(a, req.frames - 1);
   const bool guided = options.guidance != 1.f && guidance_applies(model) && any_guided_frame;
