@@ -292,6 +292,11 @@ TEST(Evaluator, RejectsMalformedFiles) {
   other.set_metadata("stickgen.format", "model");
   other.add_f32("x", {1}, std::vector<float>{1.f});
   expect_error(other.to_bytes(), "not an evaluator");
+  // Names quoted from the file stay on the error's one line (the fuzzer found a format with a newline).
+  SafeTensorsWriter multiline;
+  multiline.set_metadata("stickgen.format", "model\nsecond line");
+  multiline.add_f32("x", {1}, std::vector<float>{1.f});
+  expect_error(multiline.to_bytes(), "is 'model\\nsecond line'");
   // A layer whose shape disagrees with the config.
   EvaluatorConfig wider = c;
   wider.layers[1].out = 100;

@@ -56,6 +56,14 @@ TEST(Progress, SilentWhenNotATerminalAndCountsAnyway) {
   p.finish();
 }
 
+TEST(Error, IsAlwaysOneLine) {
+  const std::string quoted = std::string("tensor 'a\nb\tc\r") + '\x01' + "\x7f' is bad";
+  const Error e(quoted);
+  EXPECT_EQ(std::string(e.what()), "tensor 'a\\nb\\tc\\r\\x01\\x7f' is bad");
+  EXPECT_EQ(std::string(Error(e.what()).what()), e.what());  // re-wrapping does not escape twice
+  EXPECT_EQ(one_line("caf\xc3\xa9 \\n"), "caf\xc3\xa9 \\n");  // UTF-8 and backslashes pass through
+}
+
 TEST(AtomicFile, NothingAppearsUntilCommitAndTempIsRemoved) {
   test::TempDir dir;
   {

@@ -10,10 +10,14 @@
 
 namespace stickgen {
 
-// Every user-facing failure is one line naming the file, field or flag and what was expected.
+// Escapes control characters (newlines, tabs, ...) as \n, \t or \xNN; idempotent.
+std::string one_line(std::string_view s);
+
+// Every user-facing failure is one line naming the file, field or flag and what was expected. The
+// message is passed through one_line, so names quoted from a file cannot break it over lines.
 class Error : public std::runtime_error {
  public:
-  explicit Error(const std::string& message) : std::runtime_error(message) {}
+  explicit Error(const std::string& message) : std::runtime_error(one_line(message)) {}
 };
 
 // A file that appears at `path` only when commit() succeeds: writes go to a temporary sibling

@@ -15,7 +15,6 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "io/one_line.hpp"
 #include "io/safetensors_layout.hpp"
 #include "stickgen/actions.hpp"
 
@@ -175,13 +174,13 @@ void DatasetWriter::add(const Clip& input, const ClipRecord& rec, const float* e
   if (record.source.empty()) record.source = input.source;
   for (const auto& [k, v] : input.metadata) record.extra.emplace(k, v);  // the record's own fields win
   const std::string clip_what = d.what() + ": clip " + std::to_string(size()) +
-                                (record.id.empty() ? "" : " '" + io::one_line(record.id) + "'");
+                                (record.id.empty() ? "" : " '" + one_line(record.id) + "'");
 
   // Validate everything before the first byte goes to the spool.
   if (record.id.empty()) throw Error(clip_what + ": empty id");
   if (d.ids.count(record.id)) throw Error(clip_what + ": id already used by an earlier clip");
   for (const auto& [k, v] : record.extra)
-    if (is_standard_key(k)) throw Error(clip_what + ": extra field '" + io::one_line(k) + "' clashes with a standard field");
+    if (is_standard_key(k)) throw Error(clip_what + ": extra field '" + one_line(k) + "' clashes with a standard field");
   if (!std::isfinite(record.quality)) throw Error(clip_what + ": quality is not finite");
   try {
     input.check_shapes();
@@ -379,7 +378,7 @@ void DatasetWriter::finish() {
 
 // ---------------------------------------------------------------- reader
 
-DatasetReader::DatasetReader(const fs::path& dir) try : dir_(normalized(dir)) {
+DatasetReader::DatasetReader(const fs::path& dir) : dir_(normalized(dir)) {
   const fs::path tensors_path = dir_ / kTensorsFile, records_path = dir_ / kRecordsFile;
   std::error_code ec;
   if (!fs::is_directory(dir_, ec)) throw Error(dir_.string() + ": not a dataset directory (expected a directory)");
@@ -505,8 +504,6 @@ DatasetReader::DatasetReader(const fs::path& dir) try : dir_(normalized(dir)) {
   if (static_cast<int64_t>(records_.size()) != N)
     throw Error(rwhere + ": " + std::to_string(records_.size()) + " records, but " + where + " holds " +
                 std::to_string(N) + " clips");
-} catch (const Error& e) {
-  throw Error(io::one_line(e.what()));  // record fields quoted in errors may hold newlines
 }
 
 int64_t DatasetReader::frames(size_t i) const {

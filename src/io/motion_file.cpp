@@ -8,7 +8,6 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
-#include "io/one_line.hpp"
 #include "stickgen/actions.hpp"
 
 namespace stickgen {
@@ -38,7 +37,7 @@ class Reader {
   explicit Reader(std::string_view origin) : origin_(origin) {}
 
   [[noreturn]] void fail(std::string_view path, const std::string& what) const {
-    throw Error(io::one_line(origin_ + ": " + std::string(path) + ": " + what));
+    throw Error(origin_ + ": " + std::string(path) + ": " + what);
   }
 
   const json& object(const json& parent, std::string_view parent_path, const char* key) const {
@@ -195,7 +194,7 @@ Clip parse_motion_json(std::string_view text, std::string_view origin) {
   } catch (const json::exception& e) {
     std::string msg = e.what();
     if (auto pos = msg.find("] "); pos != std::string::npos) msg = msg.substr(pos + 2);
-    throw Error(io::one_line(std::string(origin) + ": not valid JSON (" + msg + ")"));
+    throw Error(std::string(origin) + ": not valid JSON (" + msg + ")");
   }
   if (!root.is_object()) r.fail("(top level)", "expected a JSON object, got " + std::string(root.type_name()));
 
@@ -368,7 +367,7 @@ Clip read_motion_file(const fs::path& path) { return parse_motion_json(read_file
 // ---------------------------------------------------------------- writing
 
 std::string motion_to_json(const Clip& clip, bool pretty) {
-  const std::string what = clip.id.empty() ? "clip" : "clip '" + io::one_line(clip.id) + "'";
+  const std::string what = clip.id.empty() ? "clip" : "clip '" + one_line(clip.id) + "'";
   clip.check_shapes();
   if (clip.frames < 1) throw Error(what + ": no frames to write");
   if (clip.actors < 1) throw Error(what + ": no actors to write");

@@ -19,7 +19,6 @@
 #include <optional>
 #include <nlohmann/json.hpp>
 
-#include "io/one_line.hpp"
 #include "io/safetensors_layout.hpp"
 
 static_assert(std::endian::native == std::endian::little, "stickgen reads little-endian data in place");
@@ -51,7 +50,7 @@ std::optional<DType> parse_dtype(std::string_view name) {
 
 std::string squote(std::string_view s) {
   std::string out(1, '\'');
-  out.append(io::one_line(s));
+  out.append(one_line(s));
   out.push_back('\'');
   return out;
 }
@@ -209,7 +208,7 @@ struct Parsed {
 };
 
 Parsed parse_safetensors(const uint8_t* p, size_t size, const std::string& origin) {
-  auto fail = [&](const std::string& what) -> Error { return Error(io::one_line(origin + ": " + what)); };
+  auto fail = [&](const std::string& what) -> Error { return Error(origin + ": " + what); };
   if (size < 8) throw fail("not a safetensors file (" + std::to_string(size) + " bytes, expected at least 8)");
   const uint64_t header_len = load<uint64_t>(p);
   if (header_len < 2) throw fail("header length " + std::to_string(header_len) + " is too small for a JSON object");

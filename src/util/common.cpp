@@ -23,6 +23,21 @@ std::string unique_suffix() {
 }
 }  // namespace
 
+std::string one_line(std::string_view s) {
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\t') out += "\\t";
+    else if (u < 0x20 || u == 0x7f) (out += "\\x") += std::string{hex[u >> 4], hex[u & 15]};
+    else out += c;
+  }
+  return out;
+}
+
 AtomicFile::AtomicFile(fs::path path) : path_(std::move(path)) {
   temp_ = path_;
   temp_ += unique_suffix();
