@@ -412,6 +412,51 @@ TEST_F(Runtime, DecoderRestartsCleanlyAfterReset) {
   EXPECT_EQ(run(a), first);
 }
 
+// copy_sequence branches a search: the copy goes on exactly as the original would, text token and
+// pooled state included, whatever the target held before.
+TEST_F(Runtime, DecoderCopySequenceContinuesExactlyAsTheOriginal) {
+  const Model m = Model::load(small());
+  const ModelConfig& c = m.config();
+  const int D = c.input_dim, E = c.embedding_dim;
+  const Inputs a = make_inputs(c, 6, 1, false, 21), b = make_inputs(c, 6, 1, false, 22);
+  auto frame_of = [&](const Inputs& in, int t) { return std::span(in.motion).subspan(size_t(t) * D, D); };
+  Decoder single(m, 1, 6);
+  single.reset(a.text);
+  std::vector<float> want_pose, want_logits;
+  for (int t = 0; t < 6; ++t) {
+    auto y = single.step({frame_of(a, t)});
+    want_pose.assign(y.pose.begin(), y.pose.end());
+    want_logits.assign(y.action_logits.begin(), y.action_logits.end());
+  }
+  const std::vector<float> want_velocity(single.pooled().velocity.begin(), single.pooled().velocity.end());
+
+  Decoder pair(m, 2, 6);
+  std::vector<float> texts(a.text);
+  texts.insert(texts.end(), b.text.begin(), b.text.end());
+  ASSERT_EQ(texts.size(), size_t(2) * E);
+  pair.reset(texts);
+  std::vector<float> two(size_t(2) * D);
+  auto step_pair = [&](const Inputs& x, const Inputs& y, int t) {
+    std::copy_n(frame_of(x, t).begin(), D, two.begin());
+    std::copy_n(frame_of(y, t).begin(), D, two.begin() + D);
+    return pair.step({two});
+  };
+  for (int t = 0; t < 4; ++t) step_pair(a, b, t);  // sequence 1 has its own text and frames
+  pair.copy_sequence(0, 1);
+  DecoderOutput y{};
+  for (int t = 4; t < 6; ++t) y = step_pair(a, a, t);
+  for (int row = 0; row < 2; ++row) {
+    for (int k = 0; k < c.output_dim; ++k) EXPECT_NEAR(y.pose[size_t(row) * c.output_dim + k], want_pose[k], 1e-5f) << row;
+    for (int k = 0; k < c.num_actions; ++k)
+      EXPECT_NEAR(y.action_logits[size_t(row) * c.num_actions + k], want_logits[k], 1e-5f) << row;
+  }
+  const auto pooled = pair.pooled();
+  for (int row = 0; row < 2; ++row)
+    for (int k = 0; k < 2; ++k) EXPECT_NEAR(pooled.velocity[size_t(row) * 2 + k], want_velocity[k], 1e-5f);
+  EXPECT_THROW(pair.copy_sequence(0, 2), Error);
+  EXPECT_THROW(pair.copy_sequence(-1, 0), Error);
+}
+
 // The decode loop allocates nothing: every buffer is sized by the Decoder's constructor.
 TEST_F(Runtime, DecodeLoopDoesNotAllocate) {
   const Model m = Model::load(small());

@@ -122,6 +122,8 @@ struct EvalOptions {
   float noise = GenerateOptions{}.noise;        // generation noise (GenerateOptions::noise)
   float guidance = GenerateOptions{}.guidance;  // action guidance (GenerateOptions::guidance)
   float prime = GenerateOptions{}.prime_seconds;  // procedural opening (GenerateOptions::prime_seconds)
+  int candidates = GenerateOptions{}.candidates;   // candidate takes (GenerateOptions::candidates)
+  float candidate_seconds = GenerateOptions{}.candidate_seconds;
   int diversity_pairs = 200, multimodality_pairs = 10;
   bool progress = true;
   std::filesystem::path samples_dir;  // when set: the first clip of every action and of the first 20 prompts as .motion

@@ -60,6 +60,14 @@ struct GenerateOptions {
   // with 0.32 s of priming and guidance 1.5; docs/RUNTIME.md). Capped one frame short of the clip;
   // ignored when continuing a clip (its frames are the context). 0 = decode from the standing pose.
   float prime_seconds = 0.32f;
+  // Candidates: this many copies of the take decode side by side, each with its own noise, and every
+  // `candidate_seconds` the one whose motion the model's own action head (reading it without the
+  // action input) recognises best as the intended actions replaces the others, which go on from it.
+  // A search against drift into a neighbouring action; costs about 2 * candidates times the decoding.
+  // 1 = a single take. Needs a model trained with action dropout (its action head learned to read
+  // motion alone) and noise > 0; otherwise one take is decoded.
+  int candidates = 1;
+  float candidate_seconds = 1.f;
   int threads = 1;
 };
 

@@ -122,6 +122,9 @@ class Decoder {
   DecoderOutput step(const DecoderFrame& frame);
   // The pooled heads over the motion tokens stepped so far (running mean); Error before any step.
   PooledOutput pooled();
+  // Makes sequence `to` an exact copy of sequence `from` (its cache and pooled state), so a search can
+  // branch: both continue from the same history. Never allocates; Error for an index outside the batch.
+  void copy_sequence(int from, int to);
 
   int batch() const;
   int frames() const;      // motion frames stepped since reset()

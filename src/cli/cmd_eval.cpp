@@ -54,6 +54,12 @@ void add_eval(CLI::App& app) {
   cmd->add_option("--prime", a->o.prime, "Procedural opening in seconds (as stickgen generate)")
       ->check(CLI::Range(0.0, 60.0))
       ->capture_default_str();
+  cmd->add_option("--candidates", a->o.candidates, "Candidate takes per generated clip (as stickgen generate)")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  cmd->add_option("--candidate-seconds", a->o.candidate_seconds, "Selection interval of --candidates (as stickgen generate)")
+      ->check(CLI::Range(0.04, 3600.0))
+      ->capture_default_str();
   cmd->add_option("-j,--threads", a->o.threads, "Worker threads (0 = all cores)")->check(CLI::Range(0, 256));
   cmd->add_option("--save-samples", a->samples, "Write the first generated clip of every action and of the first 20 prompts (.motion) here");
   cmd->add_option("--model-card", a->model_card, "Also write the model card here (needs --bench)");

@@ -34,6 +34,8 @@ struct GenerateArgs {
   float noise = GenerateOptions{}.noise;
   float guidance = GenerateOptions{}.guidance;
   float prime = GenerateOptions{}.prime_seconds;
+  int candidates = GenerateOptions{}.candidates;
+  float candidate_seconds = GenerateOptions{}.candidate_seconds;
   int threads = 1;
   std::string size = "640x480", style = "normal", camera = "auto";
   int max_actors = 3;
@@ -131,6 +133,8 @@ Clip run_model(const GenerateArgs& a, const Plan& plan, std::string& engine_note
   go.noise = a.noise;
   go.guidance = a.guidance;
   go.prime_seconds = a.prime;
+  go.candidates = a.candidates;
+  go.candidate_seconds = a.candidate_seconds;
   go.threads = a.threads;
   Clip clip = generate_clip(model, req, go);
   clip.description = plan.prompt;
@@ -169,6 +173,15 @@ void add_generate(CLI::App& app) {
                   "Model engine: seconds of the procedural engine performing each actor's first action that the model "
                   "continues (0 = the model starts from a standing pose)")
       ->check(CLI::Range(0.0, 60.0))
+      ->capture_default_str();
+  cmd->add_option("--candidates", args->candidates,
+                  "Model engine: takes decoded side by side; every --candidate-seconds the one the model's own action head "
+                  "recognises best as the planned actions replaces the others (costs about 2x that many times the decoding)")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  cmd->add_option("--candidate-seconds", args->candidate_seconds,
+                  "Model engine: with --candidates, how often the best candidate replaces the others")
+      ->check(CLI::Range(0.04, 3600.0))
       ->capture_default_str();
   cmd->add_option("--threads", args->threads, "Model engine: compute threads")->check(CLI::Range(1, 64));
   cmd->add_flag("-q,--quiet", args->quiet, "No progress or summary");

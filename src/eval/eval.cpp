@@ -486,6 +486,8 @@ json evaluate(const EvalOptions& o) {
     go.noise = o.noise;
     go.guidance = o.guidance;
     go.prime_seconds = o.prime;
+    go.candidates = o.candidates;
+    go.candidate_seconds = o.candidate_seconds;
     const Clip clip = generate_clip(model, req, go);
     if (!o.samples_dir.empty() && n == 0) write_motion_file(o.samples_dir / ("action_" + name_of(action) + ".motion"), clip);
     const Clip v1 = evaluator_clip(clip, ec.fps);
@@ -514,6 +516,8 @@ json evaluate(const EvalOptions& o) {
     go.noise = o.noise;
     go.guidance = o.guidance;
     go.prime_seconds = o.prime;
+    go.candidates = o.candidates;
+    go.candidate_seconds = o.candidate_seconds;
     const Clip clip = generate_clip(model, req, go);
     if (!o.samples_dir.empty() && k < 20) {
       char name[32];
@@ -567,7 +571,7 @@ json evaluate(const EvalOptions& o) {
                        {"prompt_seconds", o.prompt_seconds},
                        {"prompts", suite.size()},
                        {"max_frames", o.max_frames},
-                       {"noise", o.noise}, {"guidance", o.guidance}, {"prime_seconds", o.prime},
+                       {"noise", o.noise}, {"guidance", o.guidance}, {"prime_seconds", o.prime}, {"candidates", o.candidates}, {"candidate_seconds", o.candidate_seconds},
                        {"guidance_scope", "segments the prime did not start"},
                        {"prime_scope", "each actor's first action; a pair's interaction synthesised as a pair"},
                        {"diversity_pairs", o.diversity_pairs},

@@ -195,7 +195,9 @@ bool guidance_applies(const Model& model) {
          training["action_dropout"].get<double>() > 0.0;
 }
 
-Clip generate_clip(const Model& model, const GenerationRequest& req, const GenerateOptions& options) {
+namespace {
+
+Clip generate_take(const Model& model, const GenerationRequest& req, const GenerateOptions& options) {
   const ModelConfig& cfg = model.config();
   if (cfg.attention != AttentionMode::causal)
     throw Error(model.origin() + ": a bidirectional model cannot generate frame by frame (its outputs depend on "
@@ -309,7 +311,16 @@ Clip generate_clip(const Model& model, const GenerationRequest& req, const Gener
 
   if (!(options.guidance >= 0.f && options.guidance <= 10.f))
     throw Error("generation: guidance must be between 0 and 10 (1 = off), got " + std::to_string(options.guidance));
-  // With guidance the batch holds every actor twice: rows [0, A) with their actions, rows [A, 2A) the
+  if (!(options.candidate_seconds > 0.f && options.candidate_seconds <= 3600.f))
+    throw Error("generation: candidate_seconds must be positive, got " + std::to_string(options.candidate_seconds));
+  // Candidates: K copies ("particles") of the whole cast decode side by side with their own noise; every
+  // candidate_seconds the one whose motion the action head recognises best as the intended actions is
+  // copied over the others (poses, turning state and decoder history), and all go on from there.
+  // Row r = p * A + a is particle p's actor a. Only a model that learned to read motion without its
+  // action input (action dropout) can judge, and without noise every particle would be the same.
+  const int K = guidance_applies(model) && options.noise > 0 ? options.candidates : 1;
+  const int R = K * A;
+  // With guidance the batch holds every row twice: rows [0, R) with their actions, rows [R, 2R) the
   // same frames without (kNoAction), so one decoder step gives both heads.
   // Guidance is for the actions the model must set going itself: a primed actor's first segment, which
   // the procedural prime began, is decoded unguided (the shipped model scored as well or better there
@@ -318,7 +329,8 @@ Clip generate_clip(const Model& model, const GenerationRequest& req, const Gener
   bool any_guided_frame = false;
   for (int a = 0; a < A && !any_guided_frame; ++a) any_guided_frame = needs_guidance(a, req.frames - 1);
   const bool guided = options.guidance != 1.f && guidance_applies(model) && any_guided_frame;
-  const int B = guided ? 2 * A : A;
+  const bool unconditioned = guided || K > 1;  // rows [R, 2R) decoded without actions
+  const int B = unconditioned ? 2 * R : R;
   Decoder decoder(model, B, std::max(1, total - 1), RuntimeOptions{options.threads});
   if (!req.mirrored_text_embedding.empty() && req.mirrored_text_embedding.size() != req.text_embedding.size())
     throw Error("generation request: the mirrored text embedding has the wrong size");
@@ -328,6 +340,17 @@ Clip generate_clip(const Model& model, const GenerationRequest& req, const Gener
     std::copy(e.begin(), e.end(), text.begin() + static_cast<ptrdiff_t>(b) * cfg.embedding_dim);
   }
   decoder.reset(text);
+  // Every particle starts from the same opening frames.
+  Clip work = K == 1 ? std::move(out) : Clip::make(*format, total, R, req.fps);
+  if (K > 1) {
+    for (int t = 0; t < total; ++t)
+      for (int r = 0; r < R; ++r) {
+        std::copy_n(out.pose(t, r % A), D, work.pose(t, r));
+        work.actions[work.slot(t, r)] = out.actions[out.slot(t, r % A)];
+      }
+    sign.resize(R);
+    for (int r = A; r < R; ++r) sign[r] = sign[r % A];
+  }
   // A pose as an actor whose frame has `sgn` sees it (1: as is; -1: the world mirrored about `about`,
   // so the figure is turned around its own root and its root reflected about `about`).
   std::vector<float> flipped(D);
@@ -337,14 +360,14 @@ Clip generate_clip(const Model& model, const GenerationRequest& req, const Gener
     turn_around_mirrored(s, flipped.data(), about);
     return flipped.data();
   };
-  std::vector<float> head_pose(static_cast<size_t>(A) * D), head_physics(static_cast<size_t>(A) * kPhysicsDims);
+  std::vector<float> head_pose(static_cast<size_t>(R) * D), head_physics(static_cast<size_t>(R) * kPhysicsDims);
 
   std::mt19937_64 rng(options.seed * 0x9e3779b97f4a7c15ull + 12345);
   std::normal_distribution<float> gauss(0.f, 1.f);
-  std::vector<float> motion(static_cast<size_t>(A) * D), partner(A > 1 ? static_cast<size_t>(B) * D : 0);
+  std::vector<float> motion(static_cast<size_t>(R) * D), partner(A > 1 ? static_cast<size_t>(B) * D : 0);
   std::vector<float> seen(static_cast<size_t>(B) * D);  // what the model is fed: `motion` plus the take's noise
   std::vector<int64_t> actions(B, kNoAction);
-  std::vector<float> root_x(A), phys(kPhysicsDims), predicted(D);
+  std::vector<float> root_x(R), phys(kPhysicsDims), predicted(D);
   // The first frame the model makes, per actor: after the context, after its prime, or frame 1.
   std::vector<int> first_generated(A, req.context ? context_frames : 1);
   for (int a = 0; a < A; ++a)
@@ -352,116 +375,181 @@ Clip generate_clip(const Model& model, const GenerationRequest& req, const Gener
   if (std::find(primed.begin(), primed.end(), true) != primed.end()) {
     char seconds[32];
     std::snprintf(seconds, sizeof seconds, "%.2f", prime / req.fps);
-    out.metadata["stickgen.procedural_prime_seconds"] = seconds;  // the opening frames the model continued
+    work.metadata["stickgen.procedural_prime_seconds"] = seconds;  // the opening frames the model continued
   }
   // Turns asked for by the request's heading: which way each figure faces now (0 = not known yet, for
   // a continued clip), and the turn in progress.
-  std::vector<int> facing_now(A, 0);
-  if (!req.context) facing_now.assign(req.facing.begin(), req.facing.end());
+  std::vector<int> facing_now(R, 0);
+  if (!req.context)
+    for (int r = 0; r < R; ++r) facing_now[r] = req.facing[r % A];
   struct Turn {
     int left = 0;                 // frames still to go
     std::vector<float> from, to;  // the pose the turn started from, and the same pose turned around
   };
-  std::vector<Turn> turns(A);
+  std::vector<Turn> turns(R);
   const int turn_frames = std::max(2, static_cast<int>(std::lround(kTurnSeconds * req.fps)));
-  auto nearest_other = [&](int a) {  // by root x in the current frame; -1 when alone
+  auto nearest_other = [&](int r) {  // in r's particle, by root x in the current frame; -1 when alone
     int nearest = -1;
     float best = 1e30f;
-    for (int b = 0; b < A; ++b)
-      if (b != a && std::fabs(root_x[b] - root_x[a]) < best) best = std::fabs(root_x[b] - root_x[a]), nearest = b;
+    const int first = r - r % A;
+    for (int b = first; b < first + A; ++b)
+      if (b != r && std::fabs(root_x[b] - root_x[r]) < best) best = std::fabs(root_x[b] - root_x[r]), nearest = b;
     return nearest;
   };
-  auto wanted_facing = [&](int a, int frame) -> int {  // frame: index into the request's frames
+  auto wanted_facing = [&](int r, int frame) -> int {  // frame: index into the request's frames
     if (frame < 0 || frame >= req.frames) return 0;
-    const int8_t h = req.heading[a][frame];
+    const int8_t h = req.heading[r % A][frame];
     if (h == 1 || h == -1) return h;
     if (h != GenerationRequest::kHeadAway && h != GenerationRequest::kHeadToward) return 0;
-    const int nearest = nearest_other(a);
-    if (nearest < 0 || root_x[nearest] == root_x[a]) return 0;
-    const int away = root_x[a] > root_x[nearest] ? 1 : -1;
+    const int nearest = nearest_other(r);
+    if (nearest < 0 || root_x[nearest] == root_x[r]) return 0;
+    const int away = root_x[r] > root_x[nearest] ? 1 : -1;
     return h == GenerationRequest::kHeadAway ? away : -away;
   };
+  // How well the action head, reading each particle's motion alone, recognises its intended actions:
+  // log-probabilities summed since the last selection, and along each particle's whole history.
+  std::vector<double> recent(K, 0.0), lineage(K, 0.0);
+  int64_t scored_frames = 0, recent_frames = 0;  // per particle (all particles score the same frames)
+  const int select_every = std::max(1, static_cast<int>(std::lround(options.candidate_seconds * req.fps)));
+  auto best_particle = [&] { return static_cast<int>(std::max_element(recent.begin(), recent.end()) - recent.begin()); };
   for (int t = 0; t + 1 < total; ++t) {
-    for (int a = 0; a < A; ++a) root_x[a] = root_position(s, out.pose(t, a)).x;
-    for (int a = 0; a < A; ++a) {
-      space.encode_pose(in_frame(out.pose(t, a), root_x[a], sign[a]), root_x[a], &motion[static_cast<size_t>(a) * D]);
+    for (int r = 0; r < R; ++r) root_x[r] = root_position(s, work.pose(t, r)).x;
+    for (int r = 0; r < R; ++r) {
+      const int a = r % A;
+      space.encode_pose(in_frame(work.pose(t, r), root_x[r], sign[r]), root_x[r], &motion[static_cast<size_t>(r) * D]);
       // The noise perturbs what the model sees, not the pose it builds on: the next frame is the clean
       // current frame plus the predicted change, so takes differ without a random walk of jitter.
       for (int k = 0; k < D; ++k) {
-        const size_t i = static_cast<size_t>(a) * D + k;
+        const size_t i = static_cast<size_t>(r) * D + k;
         seen[i] = motion[i];
         if (t + 1 >= first_generated[a] && t > 0 && options.noise > 0) seen[i] += options.noise * gauss(rng);
       }
-      const int16_t next = out.action(t + 1, a);
-      actions[a] = next >= 0 && next < cfg.num_actions ? next : static_cast<int16_t>(act::idle);
-      if (A > 1) {  // the nearest other actor, in this actor's frame of reference
-        const int nearest = nearest_other(a);
-        space.encode_pose(in_frame(out.pose(t, nearest), root_x[a], sign[a]), root_x[a], &partner[static_cast<size_t>(a) * D]);
+      const int16_t next = work.action(t + 1, r);
+      actions[r] = next >= 0 && next < cfg.num_actions ? next : static_cast<int16_t>(act::idle);
+      if (A > 1) {  // the nearest other actor of the particle, in this actor's frame of reference
+        const int nearest = nearest_other(r);
+        space.encode_pose(in_frame(work.pose(t, nearest), root_x[r], sign[r]), root_x[r], &partner[static_cast<size_t>(r) * D]);
       }
     }
-    if (guided) {  // the unconditioned half sees the same frames (noise included) and partners
-      std::copy_n(seen.begin(), static_cast<size_t>(A) * D, seen.begin() + static_cast<ptrdiff_t>(A) * D);
-      if (A > 1) std::copy_n(partner.begin(), static_cast<size_t>(A) * D, partner.begin() + static_cast<ptrdiff_t>(A) * D);
+    if (unconditioned) {  // the unconditioned half sees the same frames (noise included) and partners
+      std::copy_n(seen.begin(), static_cast<size_t>(R) * D, seen.begin() + static_cast<ptrdiff_t>(R) * D);
+      if (A > 1) std::copy_n(partner.begin(), static_cast<size_t>(R) * D, partner.begin() + static_cast<ptrdiff_t>(R) * D);
     }
     DecoderFrame frame;
     frame.motion = seen;
     frame.actions = actions;
     if (A > 1) frame.partner = partner;
     DecoderOutput y = decoder.step(frame);
+    if (K > 1) {
+      bool counted = false;
+      for (int r = 0; r < R; ++r) {
+        if (t + 1 < first_generated[r % A]) continue;  // context and prime are not the model's
+        const float* row = y.action_logits.data() + static_cast<size_t>(R + r) * cfg.num_actions;
+        const float top = *std::max_element(row, row + cfg.num_actions);
+        double sum = 0;
+        for (int k = 0; k < cfg.num_actions; ++k) sum += std::exp(static_cast<double>(row[k] - top));
+        const double lp = row[actions[r]] - top - std::log(sum);
+        recent[r / A] += lp;
+        lineage[r / A] += lp;
+        counted = true;
+      }
+      if (counted) ++scored_frames, ++recent_frames;
+    }
     std::copy_n(y.pose.begin(), head_pose.size(), head_pose.begin());
     std::copy_n(y.physics.begin(), head_physics.size(), head_physics.begin());
     if (guided) {
       const float* u_pose = y.pose.data() + head_pose.size();
       const float* u_phys = y.physics.data() + head_physics.size();
-      for (int a = 0; a < A; ++a) {
-        if (!needs_guidance(a, t + 1 - (total - req.frames))) continue;
+      for (int r = 0; r < R; ++r) {
+        if (!needs_guidance(r % A, t + 1 - (total - req.frames))) continue;
         const float g = options.guidance;
-        for (int i = a * D; i < (a + 1) * D; ++i) head_pose[i] = u_pose[i] + g * (head_pose[i] - u_pose[i]);
-        for (int i = a * kPhysicsDims; i < (a + 1) * kPhysicsDims; ++i)
+        for (int i = r * D; i < (r + 1) * D; ++i) head_pose[i] = u_pose[i] + g * (head_pose[i] - u_pose[i]);
+        for (int i = r * kPhysicsDims; i < (r + 1) * kPhysicsDims; ++i)
           head_physics[i] = u_phys[i] + g * (head_physics[i] - u_phys[i]);
       }
     }
-    for (int a = 0; a < A; ++a) {
-      if (t + 1 < first_generated[a]) continue;  // teacher-forced through the context or prime
-      if (turns[a].left == 0 && !req.heading.empty()) {
-        const int want = wanted_facing(a, t + 1 - (total - req.frames));
-        if (want != 0 && facing_now[a] == 0) {
-          facing_now[a] = want;  // continuing a clip: its facing is taken to be the first one asked for
-        } else if (want != 0 && want != facing_now[a]) {
-          facing_now[a] = want;
-          turns[a].left = turn_frames;
-          turns[a].from.assign(out.pose(t, a), out.pose(t, a) + D);
-          turns[a].to = turns[a].from;
-          turn_around(s, turns[a].to.data(), root_x[a]);
+    for (int r = 0; r < R; ++r) {
+      if (t + 1 < first_generated[r % A]) continue;  // teacher-forced through the context or prime
+      if (turns[r].left == 0 && !req.heading.empty()) {
+        const int want = wanted_facing(r, t + 1 - (total - req.frames));
+        if (want != 0 && facing_now[r] == 0) {
+          facing_now[r] = want;  // continuing a clip: its facing is taken to be the first one asked for
+        } else if (want != 0 && want != facing_now[r]) {
+          facing_now[r] = want;
+          turns[r].left = turn_frames;
+          turns[r].from.assign(work.pose(t, r), work.pose(t, r) + D);
+          turns[r].to = turns[r].from;
+          turn_around(s, turns[r].to.data(), root_x[r]);
         }
       }
-      if (turns[a].left > 0) {
+      if (turns[r].left > 0) {
         // Turning in place: the body holds its pose while its x coordinates move smoothly to those of the
         // same pose facing the other way (turn_around), passing a view from the front; the root stays.
-        const int j = turn_frames - --turns[a].left;
+        const int j = turn_frames - --turns[r].left;
         const float u = static_cast<float>(j) / static_cast<float>(turn_frames), w = u * u * (3.f - 2.f * u);
-        const std::vector<float>& from = turns[a].from;
-        float* pose = out.pose(t + 1, a);
+        const std::vector<float>& from = turns[r].from;
+        float* pose = work.pose(t + 1, r);
         // Both ends are consistent poses, so the blend is too; only the torso's slight lean changes length
         // (by < 0.1 %), which is why it is not reconciled (the lengths are those of the model's frame).
-        for (int d = 0; d < D; ++d) pose[d] = from[d] + w * (turns[a].to[d] - from[d]);
+        for (int d = 0; d < D; ++d) pose[d] = from[d] + w * (turns[r].to[d] - from[d]);
         // At the middle of the turn the figure comes to face the other way: from the next frame on, the
         // model sees it in the mirrored frame, where it turned towards the viewer and back.
-        if (2 * j >= turn_frames && 2 * (j - 1) < turn_frames) sign[a] = -sign[a];
+        if (2 * j >= turn_frames && 2 * (j - 1) < turn_frames) sign[r] = -sign[r];
         continue;
       }
-      space.decode_physics(&head_physics[static_cast<size_t>(a) * kPhysicsDims], phys.data());
-      const float next_root_x = root_x[a] + sign[a] * phys[0] / req.fps;
-      float* pose = out.pose(t + 1, a);
-      space.next_from_head(&motion[static_cast<size_t>(a) * D], &head_pose[static_cast<size_t>(a) * D], predicted.data());
+      space.decode_physics(&head_physics[static_cast<size_t>(r) * kPhysicsDims], phys.data());
+      const float next_root_x = root_x[r] + sign[r] * phys[0] / req.fps;
+      float* pose = work.pose(t + 1, r);
+      space.next_from_head(&motion[static_cast<size_t>(r) * D], &head_pose[static_cast<size_t>(r) * D], predicted.data());
       space.decode_pose(predicted.data(), next_root_x, pose);
-      reconcile_pose(s, pose, ref_lengths[a].data());
+      reconcile_pose(s, pose, ref_lengths[r % A].data());
       keep_above_ground(pose, D);
-      if (sign[a] < 0) turn_around(s, pose, root_position(s, pose).x);
+      if (sign[r] < 0) turn_around(s, pose, root_position(s, pose).x);
     }
+    if (K > 1 && recent_frames >= select_every && t + 2 < total) {
+      // Selection: the best particle's history (frames 0..t+1, decoder cache, turning state) replaces
+      // the others'; they part again with their own noise from the next frame.
+      const int keep = best_particle();
+      for (int p = 0; p < K; ++p) {
+        if (p == keep) continue;
+        for (int a = 0; a < A; ++a) {
+          const int from = keep * A + a, to = p * A + a;
+          for (int f = 0; f <= t + 1; ++f) std::copy_n(work.pose(f, from), D, work.pose(f, to));
+          sign[to] = sign[from];
+          facing_now[to] = facing_now[from];
+          turns[to] = turns[from];
+          decoder.copy_sequence(from, to);
+          if (unconditioned) decoder.copy_sequence(R + from, R + to);
+        }
+        lineage[p] = lineage[keep];
+      }
+      std::fill(recent.begin(), recent.end(), 0.0);
+      recent_frames = 0;
+    }
+  }
+  const int keep = K > 1 ? best_particle() : 0;
+  if (K > 1) {
+    out.metadata = work.metadata;
+    for (int t = 0; t < total; ++t)
+      for (int a = 0; a < A; ++a) std::copy_n(work.pose(t, keep * A + a), D, out.pose(t, a));
+    out.metadata["stickgen.candidates"] = std::to_string(K);
+    // How sure the action head is of the kept take: its mean log-probability of the intended actions.
+    char text[32];
+    std::snprintf(text, sizeof text, "%.4f", scored_frames ? lineage[keep] / (static_cast<double>(scored_frames) * A) : 0.0);
+    out.metadata["stickgen.action_log_prob"] = text;
+  } else {
+    out = std::move(work);
   }
   compute_physics(out);
   return out;
+}
+
+}  // namespace
+
+Clip generate_clip(const Model& model, const GenerationRequest& req, const GenerateOptions& options) {
+  if (options.candidates < 1 || options.candidates > 64)
+    throw Error("generation: candidates must be between 1 and 64, got " + std::to_string(options.candidates));
+  return generate_take(model, req, options);
 }
 
 void apply_action_spec(Plan& plan, const std::string& spec) {

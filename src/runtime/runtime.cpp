@@ -178,6 +178,24 @@ DecoderOutput Decoder::step(const DecoderFrame& f) {
   return {s.pose, s.logits, s.physics};
 }
 
+void Decoder::copy_sequence(int from, int to) {
+  State& st = *s_;
+  if (from < 0 || from >= st.batch || to < 0 || to >= st.batch)
+    throw Error("decoder: copy_sequence(" + std::to_string(from) + ", " + std::to_string(to) + ") outside a batch of " +
+                std::to_string(st.batch));
+  if (st.frames < 0) throw Error("decoder: copy_sequence() before reset()");
+  if (from == to) return;
+  runtime::RunState& s = st.s;
+  const size_t d = size_t(st.m->config.dim), P = size_t(s.positions), L = size_t(st.m->config.n_layers);
+  const size_t used = size_t(st.frames + 1) * d;  // the text token and every motion token stepped so far
+  for (size_t l = 0; l < L; ++l) {
+    const size_t src = (l * size_t(s.batch) + size_t(from)) * P * d, dst = (l * size_t(s.batch) + size_t(to)) * P * d;
+    std::copy_n(s.key_cache.begin() + ptrdiff_t(src), used, s.key_cache.begin() + ptrdiff_t(dst));
+    std::copy_n(s.value_cache.begin() + ptrdiff_t(src), used, s.value_cache.begin() + ptrdiff_t(dst));
+  }
+  std::copy_n(st.motion_sum.begin() + ptrdiff_t(size_t(from) * d), d, st.motion_sum.begin() + ptrdiff_t(size_t(to) * d));
+}
+
 PooledOutput Decoder::pooled() {
   State& st = *s_;
   const runtime::Config& c = st.m->config;
