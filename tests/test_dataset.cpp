@@ -8,6 +8,7 @@
 #include <random>
 
 #include "stickgen/dataset.hpp"
+#include "stickgen/sequences.hpp"
 #include "test_util.hpp"
 
 using namespace stickgen;
@@ -434,4 +435,51 @@ TEST(Dataset, TwoThousandClipsStreamThroughAndReadFromPython) {
   EXPECT_EQ(j["clip1_frames"], 21);
   EXPECT_NEAR(j["motion_sum"].get<double>(), motion_sum, 1e-6 * (1 + std::fabs(motion_sum)));
   EXPECT_EQ(j["meta"]["format"], "v1");
+}
+
+TEST(Sequences, SplitListsAndValidationHeldOutOfTraining) {
+  EXPECT_TRUE(split_matches("", "test"));
+  EXPECT_TRUE(split_matches("train", "train"));
+  EXPECT_TRUE(split_matches("train+val", "val"));
+  EXPECT_TRUE(split_matches("train+val", "train"));
+  EXPECT_FALSE(split_matches("train+val", "test"));
+  EXPECT_FALSE(split_matches("train", "trai"));
+  EXPECT_FALSE(split_matches("train+", ""));
+
+  TempDir tmp;
+  const fs::path dir = tmp / "ds";
+  {
+    DatasetWriter w(dir, SkeletonFormat::v1, 1, 0);
+    for (int i = 0; i < 12; ++i) {
+      ClipRecord r;
+      r.split = i < 6 ? "train" : i < 10 ? "val" : "test";
+      w.add(random_clip(SkeletonFormat::v1, 20, 1, 100 + i), r, nullptr);
+    }
+    w.finish();
+  }
+  const DatasetReader data(dir);
+  const MotionSpace space(SkeletonFormat::v1, MotionNormalization{});
+  SequenceOptions o;
+  auto clips_of = [](const SequenceSet& set) {
+    std::vector<size_t> c;
+    for (const auto& q : set.sequences) c.push_back(q.clip);
+    return c;
+  };
+  // Train alone: validation is the whole val split.
+  auto plain = build_train_val_sequences(data, space, o, "train", "val", 2);
+  EXPECT_EQ(clips_of(plain.train), (std::vector<size_t>{0, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(clips_of(plain.val), (std::vector<size_t>{6, 7, 8, 9}));
+  // Train + val: validation keeps its first 2 sequences, their clips stay out of training; test never enters.
+  auto both = build_train_val_sequences(data, space, o, "train+val", "val", 2);
+  EXPECT_EQ(clips_of(both.val), (std::vector<size_t>{6, 7}));
+  EXPECT_EQ(clips_of(both.train), (std::vector<size_t>{0, 1, 2, 3, 4, 5, 8, 9}));
+  // Turned copies are for training only.
+  o.turned_copies = true;
+  auto turned = build_train_val_sequences(data, space, o, "train+val", "val", 2);
+  EXPECT_EQ(turned.train.sequences.size(), 16u);
+  EXPECT_EQ(clips_of(turned.val), (std::vector<size_t>{6, 7}));
+  // Every validation sequence held back (val_used 0) leaves training with the train split alone.
+  o.turned_copies = false;
+  EXPECT_EQ(clips_of(build_train_val_sequences(data, space, o, "train+val", "val", 0).train),
+            (std::vector<size_t>{0, 1, 2, 3, 4, 5}));
 }

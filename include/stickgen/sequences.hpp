@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -35,7 +36,8 @@ struct SequenceSet {
 };
 
 struct SequenceOptions {
-  std::string split;            // records whose split equals this ("" = every record)
+  std::string split;            // records whose split is this, or one of "a+b" ("" = every record)
+  std::set<size_t> exclude_clips;  // dataset indices left out (e.g. clips held for validation)
   int min_frames = 16;          // shorter present runs are skipped
   // "hashed-v1..." encodes each clip's description; "dataset" uses the stored embeddings.
   std::string text_encoder = "hashed-v1";
@@ -44,6 +46,19 @@ struct SequenceOptions {
   // sequences facing each way, for a model that is to be decoded facing one way.
   bool turned_copies = false;
 };
+
+// A training run's sequences: `train_splits` (turned copies as `options` says) and `val_split` (never
+// turned). When the training splits include the validation split ("train+val"), validation keeps its
+// first `val_used` sequences (0 = all), and every clip they come from is left out of training.
+struct TrainValSequences {
+  SequenceSet train, val;
+};
+TrainValSequences build_train_val_sequences(const DatasetReader& data, const MotionSpace& space, SequenceOptions options,
+                                            const std::string& train_splits, const std::string& val_split,
+                                            size_t val_used);
+
+// Whether `split` is named by `splits`: "" names every split, "train+val" names train and val.
+bool split_matches(const std::string& splits, const std::string& split);
 
 // Every actor's longest present run of each clip in the split becomes a sequence; its partner is
 // the other actor present over that whole run that stays closest on average (none if no other

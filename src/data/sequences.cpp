@@ -90,6 +90,34 @@ bool add_clip_sequences(SequenceSet& set, const Clip& clip, size_t index, const 
 
 }  // namespace
 
+TrainValSequences build_train_val_sequences(const DatasetReader& data, const MotionSpace& space, SequenceOptions options,
+                                            const std::string& train_splits, const std::string& val_split,
+                                            size_t val_used) {
+  TrainValSequences out;
+  const bool turned = options.turned_copies;
+  options.split = val_split;
+  options.turned_copies = false;
+  out.val = build_sequences(data, space, options);
+  if (!val_split.empty() && split_matches(train_splits, val_split)) {
+    if (val_used > 0 && val_used < out.val.sequences.size()) out.val.sequences.resize(val_used);
+    for (const Sequence& q : out.val.sequences) options.exclude_clips.insert(q.clip);
+  }
+  options.split = train_splits;
+  options.turned_copies = turned;
+  out.train = build_sequences(data, space, options);
+  return out;
+}
+
+bool split_matches(const std::string& splits, const std::string& split) {
+  if (splits.empty()) return true;
+  for (size_t b = 0; b <= splits.size();) {
+    const size_t e = std::min(splits.find('+', b), splits.size());
+    if (e > b && splits.compare(b, e - b, split) == 0) return true;  // empty names match nothing
+    b = e + 1;
+  }
+  return false;
+}
+
 SequenceSet build_sequences(const DatasetReader& data, const MotionSpace& space, const SequenceOptions& options) {
   if (data.format() != space.format())
     throw Error(data.dir().string() + ": dataset is " + std::string(format_name(data.format())) + ", the model expects " +
@@ -104,7 +132,7 @@ SequenceSet build_sequences(const DatasetReader& data, const MotionSpace& space,
   set.dims = space.dims();
   size_t used_clips = 0;
   for (size_t i = 0; i < data.size(); ++i) {
-    if (!options.split.empty() && data.record(i).split != options.split) continue;
+    if (!split_matches(options.split, data.record(i).split) || options.exclude_clips.count(i)) continue;
     if (options.max_clips && used_clips >= options.max_clips) break;
     Clip clip = data.clip(i);  // read once; the turned copy is made from it
     if (clip.physics.empty()) compute_physics(clip);

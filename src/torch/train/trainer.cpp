@@ -526,12 +526,12 @@ TrainResult train_loop(TrainConfig c, const fs::path& out_dir, torch_model::Stic
   SequenceOptions so;
   so.min_frames = c.min_frames;
   so.text_encoder = c.text_encoder;
-  so.split = c.train_split;
   so.turned_copies = c.turned_copies;
-  SequenceSet train_set = build_sequences(data, space, so);
-  so.split = c.val_split;
-  so.turned_copies = false;
-  SequenceSet val_set = build_sequences(data, space, so);
+  // Training on the validation split too ("train+val") keeps the sequences validation uses (the first
+  // val_sequences and rollout_sequences, or all) out of training.
+  auto [train_set, val_set] = build_train_val_sequences(
+      data, space, so, c.train_split, c.val_split,
+      c.val_sequences > 0 ? static_cast<size_t>(std::max(c.val_sequences, c.rollout_sequences)) : 0);
   if (train_set.sequences.empty())
     throw Error(c.train_data + ": no training sequences in split '" + c.train_split + "' (at least " +
                 std::to_string(c.min_frames) + " frames each)");
@@ -738,7 +738,7 @@ TrainResult run_training(TrainConfig c, int stop_at_step) {
     DatasetReader data(c.train_data);
     std::vector<Clip> clips;
     for (size_t i = 0; i < data.size() && clips.size() < 3000; ++i)
-      if (data.record(i).split == c.train_split) clips.push_back(data.clip(i));
+      if (split_matches(c.train_split, data.record(i).split)) clips.push_back(data.clip(i));
     std::vector<const Clip*> ptrs;
     for (auto& cl : clips) ptrs.push_back(&cl);
     if (ptrs.empty()) throw Error(c.train_data + ": no clips in split '" + c.train_split + "'");
