@@ -56,7 +56,7 @@ struct TrainConfig {
 
   // data.*
   std::string train_data;   // dataset directory
-  std::string train_split = "train";
+  std::string train_split = "train";  // one split or several joined by + ("train+val"; see build_train_val_sequences)
   std::string val_split = "val";
   std::string text_encoder = "hashed-v1";  // or "dataset": use the dataset's stored embeddings
   std::string output_dir = "runs/train";    // data.checkpoint_dir
