@@ -475,19 +475,24 @@ json evaluate(const EvalOptions& o) {
       requests[f][action] = std::move(req);
     }
   SharedProgress gen_progress(static_cast<int64_t>(jobs + suite.size()), o.progress);
+  // Every generated clip uses the evaluation's generation settings with its own seed.
+  auto generation_options = [&o](uint64_t seed) {
+    GenerateOptions go;
+    go.seed = seed;
+    go.noise = o.noise;
+    go.guidance = o.guidance;
+    go.prime_seconds = o.prime;
+    go.candidates = o.candidates;
+    go.candidate_seconds = o.candidate_seconds;
+    return go;
+  };
   gen_progress.phase("action-conditioned generation");
   t0 = std::chrono::steady_clock::now();
   parallel_for(jobs, threads, [&](size_t k) {
     const int action = actions[k / o.samples];
     const int n = static_cast<int>(k % o.samples);
     const GenerationRequest& req = requests[n % 2][action];
-    GenerateOptions go;
-    go.seed = mix(o.seed, static_cast<uint64_t>(action) * 100003ull + static_cast<uint64_t>(n));
-    go.noise = o.noise;
-    go.guidance = o.guidance;
-    go.prime_seconds = o.prime;
-    go.candidates = o.candidates;
-    go.candidate_seconds = o.candidate_seconds;
+    const GenerateOptions go = generation_options(mix(o.seed, static_cast<uint64_t>(action) * 100003ull + static_cast<uint64_t>(n)));
     const Clip clip = generate_clip(model, req, go);
     if (!o.samples_dir.empty() && n == 0) write_motion_file(o.samples_dir / ("action_" + name_of(action) + ".motion"), clip);
     const Clip v1 = evaluator_clip(clip, ec.fps);
@@ -511,13 +516,7 @@ json evaluate(const EvalOptions& o) {
     po.duration = o.prompt_seconds;
     const Plan plan = plan_prompt(suite[k].text, po);
     const GenerationRequest req = request_from_plan(plan, *encoder);
-    GenerateOptions go;
-    go.seed = mix(o.seed, 7000001ull + k);
-    go.noise = o.noise;
-    go.guidance = o.guidance;
-    go.prime_seconds = o.prime;
-    go.candidates = o.candidates;
-    go.candidate_seconds = o.candidate_seconds;
+    const GenerateOptions go = generation_options(mix(o.seed, 7000001ull + k));
     const Clip clip = generate_clip(model, req, go);
     if (!o.samples_dir.empty() && k < 20) {
       char name[32];

@@ -410,6 +410,7 @@ Clip generate_take(const Model& model, const GenerationRequest& req, const Gener
   // log-probabilities summed since the last selection, and along each particle's whole history.
   std::vector<double> recent(K, 0.0), lineage(K, 0.0);
   int64_t scored_frames = 0, recent_frames = 0;  // per particle (all particles score the same frames)
+  int shared_until = 0;  // frames [0, shared_until] are the same in every particle (the last selection)
   const int select_every = std::max(1, static_cast<int>(std::lround(options.candidate_seconds * req.fps)));
   auto best_particle = [&] { return static_cast<int>(std::max_element(recent.begin(), recent.end()) - recent.begin()); };
   for (int t = 0; t + 1 < total; ++t) {
@@ -514,7 +515,7 @@ Clip generate_take(const Model& model, const GenerationRequest& req, const Gener
         if (p == keep) continue;
         for (int a = 0; a < A; ++a) {
           const int from = keep * A + a, to = p * A + a;
-          for (int f = 0; f <= t + 1; ++f) std::copy_n(work.pose(f, from), D, work.pose(f, to));
+          for (int f = shared_until + 1; f <= t + 1; ++f) std::copy_n(work.pose(f, from), D, work.pose(f, to));
           sign[to] = sign[from];
           facing_now[to] = facing_now[from];
           turns[to] = turns[from];
@@ -524,6 +525,7 @@ Clip generate_take(const Model& model, const GenerationRequest& req, const Gener
         lineage[p] = lineage[keep];
       }
       std::fill(recent.begin(), recent.end(), 0.0);
+      shared_until = t + 1;
       recent_frames = 0;
     }
   }
