@@ -248,3 +248,69 @@ TEST(TrainConfig, ShippedConfigsParseWithTheCardArchitectures) {
   EXPECT_TRUE(sft.turned_copies);
   EXPECT_DOUBLE_EQ(sft.epochs * (sft.turned_copies ? 2 : 1), 20);
 }
+
+#include "torch/train/window_stats.hpp"
+
+// The window statistics ask a rollout to sit where the data sits and move as fast as it does, and do
+// not charge it for being out of phase with the data (what per-frame targets do).
+TEST(Train, WindowStatsArePhaseFree) {
+  const int64_t T = 40, B = 2, D = 3;
+  auto t = torch::arange(T, torch::kFloat).unsqueeze(-1).unsqueeze(-1).expand({T, B, D});
+  const torch::Tensor data = torch::sin(t * 0.3);               // frames 0..T-1
+  const torch::Tensor data_in = data.narrow(0, 0, T - 1), target = data.narrow(0, 1, T - 1);
+  torch::Tensor valid = torch::ones({T - 1, B});
+  const torch::Tensor none;
+  auto loss = [&](const torch::Tensor& pred, const torch::Tensor& in, double wm, double ws) {
+    return train::window_stats_loss(pred, in, target, data_in, valid, none, wm, ws).item<double>();
+  };
+  // The data itself: nothing to charge.
+  EXPECT_NEAR(loss(target, data_in, 1, 1), 0.0, 1e-6);
+  // A rollout half a period out of phase (the same motion, shifted) moves as fast as the data: the
+  // speed term is (almost) zero, while its per-frame error is large.
+  const torch::Tensor shifted = torch::sin((t + 10.5) * 0.3);
+  const torch::Tensor s_in = shifted.narrow(0, 0, T - 1), s_pred = shifted.narrow(0, 1, T - 1);
+  EXPECT_LT(loss(s_pred, s_in, 0, 1), 1e-3);
+  EXPECT_GT((s_pred - target).pow(2).mean().item<double>(), 0.5);
+  // A rollout that stands still is charged its missing speed: (rms of the data's change)^2.
+  const double rms = (target - data_in).pow(2).mean().sqrt().item<double>();
+  EXPECT_NEAR(loss(data_in, data_in, 0, 1), rms * rms, 1e-3);
+  // A constant offset c is charged w_mean * c^2 and nothing for speed; the scale divides changes only.
+  EXPECT_NEAR(loss(target + 0.2, data_in + 0.2, 2.0, 1.0), 2.0 * 0.04, 1e-5);
+  EXPECT_NEAR(train::window_stats_loss(data_in, data_in, target, data_in, valid, torch::full({D}, 2.0f), 0, 1).item<double>(),
+              rms * rms / 4, 1e-3);
+  // Items with fewer than 8 valid frames are left out, padded frames do not count.
+  valid.narrow(1, 1, 1).narrow(0, 7, T - 8).zero_();
+  const torch::Tensor item0_moving = torch::cat({target.narrow(1, 0, 1), data_in.narrow(1, 1, 1)}, 1);
+  EXPECT_NEAR(loss(item0_moving, data_in, 0, 1), 0.0, 1e-6);
+  valid.zero_();
+  EXPECT_NEAR(loss(data_in, data_in, 1, 1), 0.0, 1e-9);
+}
+
+// The window weights are read from configs and change what a run learns.
+TEST(Train, WindowStatsWeightsChangeTraining) {
+  test::TempDir dir;
+  write_tiny_dataset(dir / "data", 18);
+  auto run = [&](const std::string& name, double w) {
+    auto c = tiny_config(dir / "data", dir / name);
+    c.max_steps = 4;
+    c.val_every = 4;
+    c.free_rollout = 1.0;
+    c.scheduled_sampling_start = 0;
+    c.set("loss_weights.window_mean", std::to_string(w));
+    c.set("loss_weights.window_speed", std::to_string(w));
+    train::run_training(c);
+    return weights_of(dir / name / "latest.safetensors");
+  };
+  const auto with = run("with", 1.0), without = run("without", 0.0);
+  EXPECT_FALSE(with == without) << "the window statistics did not change training";
+  std::ifstream log(dir / "with" / "log.jsonl");
+  std::string line;
+  double logged = 0;
+  while (std::getline(log, line))
+    if (line.find("\"window_stats\"") != std::string::npos)
+      logged = std::max(logged, nlohmann::json::parse(line).at("window_stats").get<double>());
+  EXPECT_GT(logged, 0.0);
+  auto c = tiny_config(dir / "data", dir / "bad");
+  c.set("loss_weights.window_speed", "-1");
+  EXPECT_THROW(c.validate(), Error);
+}

@@ -102,6 +102,8 @@ const std::map<std::string, Setter>& setters() {
     d("loss_weights.temporal", &TrainConfig::w_temporal);
     d("loss_weights.action", &TrainConfig::w_action);
     d("loss_weights.physics", &TrainConfig::w_physics);
+    d("loss_weights.window_mean", &TrainConfig::w_window_mean);
+    d("loss_weights.window_speed", &TrainConfig::w_window_speed);
     s("data.train_data", &TrainConfig::train_data);
     s("data.train_split", &TrainConfig::train_split);
     s("data.val_split", &TrainConfig::val_split);
@@ -218,7 +220,8 @@ std::string TrainConfig::to_json() const {
                    {"rollout_sequences", rollout_sequences}, {"save_every", save_every}, {"log_every", log_every},
                    {"delta_output", delta_output}};
   j["optimization"] = {{"optimizer", "AdamW"}, {"weight_decay", weight_decay}, {"betas", {beta1, beta2}}, {"eps", eps}};
-  j["loss_weights"] = {{"pose", w_pose}, {"temporal", w_temporal}, {"action", w_action}, {"physics", w_physics}};
+  j["loss_weights"] = {{"pose", w_pose}, {"temporal", w_temporal}, {"action", w_action}, {"physics", w_physics},
+                       {"window_mean", w_window_mean}, {"window_speed", w_window_speed}};
   j["data"] = {{"train_data", train_data}, {"train_split", train_split}, {"val_split", val_split},
                {"text_encoder", text_encoder}, {"checkpoint_dir", output_dir}, {"root_relative_x", root_relative_x},
                {"turned_copies", turned_copies}};
@@ -265,6 +268,7 @@ void TrainConfig::validate() const {
   need(rollout_passes >= 1 && rollout_passes <= 8, "training.rollout_passes must be in [1, 8]");
   need(free_rollout >= 0 && free_rollout <= 1, "training.free_rollout must be in [0, 1]");
   need(free_rollout_prefix >= 1, "training.free_rollout_prefix must be at least 1");
+  need(w_window_mean >= 0 && w_window_speed >= 0, "loss_weights.window_mean/window_speed must be >= 0");
   need(action_dropout >= 0 && action_dropout <= 1, "training.action_dropout must be in [0, 1]");
   need(val_every >= 1, "training.val_every must be at least 1");
   need(!train_data.empty(), "data.train_data is not set (a dataset directory)");

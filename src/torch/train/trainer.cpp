@@ -1,4 +1,5 @@
 #include "torch/train/trainer.hpp"
+#include "torch/train/window_stats.hpp"
 
 #include <optional>
 #include <dlfcn.h>
@@ -168,7 +169,7 @@ Batch make_batch(const SequenceSet& set, const std::vector<Window>& windows, con
 }
 
 struct LossParts {
-  Tensor total, pose, temporal, physics, action;
+  Tensor total, pose, temporal, physics, action, window;
   int64_t action_count = 0;
 };
 
@@ -211,6 +212,13 @@ LossParts compute_loss(const torch_model::ModelOutputs& raw, const Tensor& motio
     l.action = torch::zeros({}, out.pose.options());
   }
   l.total = c.w_pose * l.pose + c.w_temporal * l.temporal + c.w_physics * l.physics + c.w_action * l.action;
+  if (c.w_window_mean > 0 || c.w_window_speed > 0) {
+    l.window = window_stats_loss(out.pose, motion_in, batch.target_pose, batch.motion_in, valid, head.scale,
+                                 c.w_window_mean, c.w_window_speed);
+    l.total = l.total + l.window;
+  } else {
+    l.window = torch::zeros({}, out.pose.options());
+  }
   return l;
 }
 
@@ -566,6 +574,7 @@ TrainResult train_loop(TrainConfig c, const fs::path& out_dir, torch_model::Stic
   const auto t_start = std::chrono::steady_clock::now();
   int64_t frames_done = 0;
   double window_loss = 0, window_pose = 0, window_act = 0, window_phys = 0, window_temp = 0, window_norm = 0;
+  double window_stats = 0;
   int window_n = 0;
   auto window_start = std::chrono::steady_clock::now();
   int64_t window_frames = 0;
@@ -605,7 +614,7 @@ TrainResult train_loop(TrainConfig c, const fs::path& out_dir, torch_model::Stic
                             : std::min(1.0, (progress_frac - c.scheduled_sampling_start) /
                                                 std::max(1e-9, 1.0 - c.scheduled_sampling_start));
     const double ss_prob = c.scheduled_sampling * ramp;
-    double loss_acc = 0, pose_acc = 0, act_acc = 0, phys_acc = 0, temp_acc = 0;
+    double loss_acc = 0, pose_acc = 0, act_acc = 0, phys_acc = 0, temp_acc = 0, win_acc = 0;
     for (int k = 0; k < c.grad_accum_steps; ++k) {
       const int64_t g = static_cast<int64_t>(step - 1) * c.grad_accum_steps + k;
       const uint64_t epoch = static_cast<uint64_t>(g / batches_per_epoch);
@@ -666,6 +675,7 @@ TrainResult train_loop(TrainConfig c, const fs::path& out_dir, torch_model::Stic
       temp_acc += parts.temporal.item<double>();
       phys_acc += parts.physics.item<double>();
       act_acc += parts.action.item<double>();
+      win_acc += parts.window.item<double>();
       frames_done += batch.frames;
       window_frames += batch.frames;
     }
@@ -676,17 +686,18 @@ TrainResult train_loop(TrainConfig c, const fs::path& out_dir, torch_model::Stic
     state.step = step;
     const double n = c.grad_accum_steps;
     window_loss += loss_acc / n, window_pose += pose_acc / n, window_act += act_acc / n, window_phys += phys_acc / n;
-    window_temp += temp_acc / n, window_norm += grad_norm, ++window_n;
+    window_temp += temp_acc / n, window_norm += grad_norm, window_stats += win_acc / n, ++window_n;
     progress.set_status("loss " + std::to_string(loss_acc / n).substr(0, 6));
     progress.set(step);
     if (step % c.log_every == 0 || step == stop_at) {
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count();
       log.append(json{{"step", step}, {"lr", lr}, {"loss", window_loss / window_n}, {"pose", window_pose / window_n},
                       {"temporal", window_temp / window_n}, {"physics", window_phys / window_n},
-                      {"action", window_act / window_n}, {"grad_norm", window_norm / window_n},
+                      {"action", window_act / window_n}, {"window_stats", window_stats / window_n},
+                      {"grad_norm", window_norm / window_n},
                       {"scheduled_sampling", ss_prob}, {"frames_per_s", secs > 0 ? window_frames / secs : 0.0},
                       {"elapsed_s", progress.elapsed_seconds()}});
-      window_loss = window_pose = window_act = window_phys = window_temp = window_norm = 0;
+      window_loss = window_pose = window_act = window_phys = window_temp = window_norm = window_stats = 0;
       window_n = 0;
       window_frames = 0;
       window_start = std::chrono::steady_clock::now();
