@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <functional>
 
 #include <nlohmann/json.hpp>
 
@@ -60,6 +61,19 @@ std::vector<float> weights_of(const fs::path& model) {
     all.insert(all.end(), v.begin(), v.end());
   }
   return all;
+}
+
+// Four optimizer steps of the tiny config on dir/data into dir/name, with `tweak` applied (free
+// rollouts and scheduled sampling ramp from the start); the final weights.
+std::vector<float> short_run(const fs::path& dir, const std::string& name,
+                             const std::function<void(train::TrainConfig&)>& tweak) {
+  auto c = tiny_config(dir / "data", dir / name);
+  c.max_steps = 4;
+  c.val_every = 4;
+  c.scheduled_sampling_start = 0;
+  tweak(c);
+  train::run_training(c);
+  return weights_of(dir / name / "latest.safetensors");
 }
 
 }  // namespace
@@ -172,14 +186,10 @@ TEST(Train, FreeRolloutsAreDeterministicAndChangeTraining) {
   test::TempDir dir;
   write_tiny_dataset(dir / "data", 18);
   auto run = [&](const std::string& name, double free_rollout) {
-    auto c = tiny_config(dir / "data", dir / name);
-    c.max_steps = 4;
-    c.val_every = 4;
-    c.free_rollout = free_rollout;
-    c.scheduled_sampling = 0;
-    c.scheduled_sampling_start = 0;
-    train::run_training(c);
-    return weights_of(dir / name / "latest.safetensors");
+    return short_run(dir.path(), name, [&](train::TrainConfig& c) {
+      c.free_rollout = free_rollout;
+      c.scheduled_sampling = 0;
+    });
   };
   const auto rolled = run("rolled", 1.0), again = run("again", 1.0), plain = run("plain", 0.0);
   ASSERT_EQ(rolled.size(), plain.size());
@@ -291,15 +301,11 @@ TEST(Train, WindowStatsWeightsChangeTraining) {
   test::TempDir dir;
   write_tiny_dataset(dir / "data", 18);
   auto run = [&](const std::string& name, double w) {
-    auto c = tiny_config(dir / "data", dir / name);
-    c.max_steps = 4;
-    c.val_every = 4;
-    c.free_rollout = 1.0;
-    c.scheduled_sampling_start = 0;
-    c.set("loss_weights.window_mean", std::to_string(w));
-    c.set("loss_weights.window_speed", std::to_string(w));
-    train::run_training(c);
-    return weights_of(dir / name / "latest.safetensors");
+    return short_run(dir.path(), name, [&](train::TrainConfig& c) {
+      c.free_rollout = 1.0;
+      c.set("loss_weights.window_mean", std::to_string(w));
+      c.set("loss_weights.window_speed", std::to_string(w));
+    });
   };
   const auto with = run("with", 1.0), without = run("without", 0.0);
   EXPECT_FALSE(with == without) << "the window statistics did not change training";
