@@ -53,8 +53,9 @@ struct TrainConfig {
 
   // loss_weights.*
   double w_pose = 1.0, w_temporal = 0.1, w_action = 0.15, w_physics = 0.2;
-  // Phase-free window statistics (0 = off): per sequence window, the mean pose (window_mean) and the
-  // RMS of the frame-to-frame change in delta_std units (window_speed), predicted against the data.
+  // Phase-free window statistics (0 = off; window_stats.hpp): per sequence window, the mean predicted
+  // pose (window_mean) and the RMS of the predicted change, prediction - input, in delta_std units
+  // (window_speed), against the data's.
   // A rolled input is out of phase with its data, so per-frame targets pull it towards the mean
   // (the model learns to move less); these two only ask it to stay where, and move as much as, the data.
   double w_window_mean = 0.0, w_window_speed = 0.0;
