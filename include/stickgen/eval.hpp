@@ -124,6 +124,7 @@ struct EvalOptions {
   float prime = GenerateOptions{}.prime_seconds;  // procedural opening (GenerateOptions::prime_seconds)
   int candidates = GenerateOptions{}.candidates;   // candidate takes (GenerateOptions::candidates)
   float candidate_seconds = GenerateOptions{}.candidate_seconds;
+  bool draw_hypotheses = GenerateOptions{}.draw_hypotheses;  // (GenerateOptions::draw_hypotheses)
   int diversity_pairs = 200, multimodality_pairs = 10;
   bool progress = true;
   std::filesystem::path samples_dir;  // when set: the first clip of every action and of the first 20 prompts as .motion

@@ -68,6 +68,10 @@ struct GenerateOptions {
   // motion alone) and noise > 0; otherwise one take is decoded.
   int candidates = 1;
   float candidate_seconds = 1.f;
+  // A model with pose hypotheses (ModelConfig::pose_hypotheses > 1): each frame draws one by the
+  // head's logits (seeded by `seed`; true), or always follows the likeliest (false). Ignored by a
+  // model with a single pose head.
+  bool draw_hypotheses = true;
   int threads = 1;
 };
 

@@ -29,8 +29,15 @@ struct ModelConfig {
   // causal: motion tokens see the text token and earlier motion tokens (our models; KV cache is
   // exact). bidirectional: every token sees every token (to run reference checkpoints faithfully).
   AttentionMode attention = AttentionMode::causal;
+  // Pose hypotheses (our extension; 1 = the published single pose head). With K > 1 the pose head
+  // predicts K candidate outputs of output_dim numbers each, followed by K logits saying how likely
+  // each is: width K * output_dim + K. Training scores only the hypothesis nearest the target (and
+  // teaches the logits which one that was); generation draws one by the logits. The JSON carries
+  // "pose_hypotheses" only when K > 1, so single-head files stay the reference's layout.
+  int pose_hypotheses = 1;
 
   int head_dim() const { return d_model / nhead; }
+  int pose_width() const { return pose_hypotheses > 1 ? pose_hypotheses * (output_dim + 1) : output_dim; }
   int64_t parameter_count() const;  // trainable parameters (excludes the rope inv_freq buffers)
   void validate() const;            // throws Error naming the first inconsistent field
 

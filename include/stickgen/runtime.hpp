@@ -36,7 +36,7 @@ struct ForwardInputs {
 // Every head of the network.
 struct ForwardOutputs {
   int frames = 0, batch = 0;
-  std::vector<float> pose;           // [T, B, output_dim]
+  std::vector<float> pose;           // [T, B, pose_width] (ModelConfig::pose_width)
   std::vector<float> action_logits;  // [T, B, num_actions]
   std::vector<float> physics;        // [T, B, 6]  vx, vy, ax, ay, mx, my
   std::vector<float> position;       // [B, 2]   from the mean of the motion tokens' final states
@@ -95,7 +95,7 @@ struct DecoderFrame {
 
 // Views into the decoder's buffers; valid until the next step() or reset().
 struct DecoderOutput {
-  std::span<const float> pose;           // [B, output_dim]
+  std::span<const float> pose;           // [B, pose_width] (ModelConfig::pose_width)
   std::span<const float> action_logits;  // [B, num_actions]
   std::span<const float> physics;        // [B, 6]
 };
@@ -136,6 +136,15 @@ class Decoder {
  private:
   std::unique_ptr<State> s_;
 };
+
+// Pose hypotheses (ModelConfig::pose_hypotheses = K > 1): a row of the pose head holds K candidate
+// outputs of output_dim numbers, then K logits. `likeliest_hypothesis` is the index of the largest
+// logit; `draw_hypothesis` draws an index from their softmax with `u` uniform in [0, 1);
+// `keep_likeliest_hypotheses` rewrites `rows` rows of a pose buffer in place as [rows, output_dim],
+// each its likeliest candidate (a no-op for a single pose head).
+int likeliest_hypothesis(const float* row, const ModelConfig& c);
+int draw_hypothesis(const float* row, const ModelConfig& c, double u);
+void keep_likeliest_hypotheses(std::vector<float>& pose, size_t rows, const ModelConfig& c);
 
 // Which build of the matrix and attention kernels the runtime uses: "auto" (the measured-fastest
 // of each, the default where AVX2 exists), "avx512", "avx2", "generic" (portable SIMD, the default

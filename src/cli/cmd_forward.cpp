@@ -85,7 +85,7 @@ void run_forward(const ForwardArgs& a) {
   const ForwardOutputs out = model.forward(inputs, mode, RuntimeOptions{a.threads});
 
   SafeTensorsWriter w;
-  w.add_f32("pose", {T, B, c.output_dim}, out.pose);
+  w.add_f32("pose", {T, B, c.pose_width()}, out.pose);
   w.add_f32("action_logits", {T, B, c.num_actions}, out.action_logits);
   w.add_f32("physics", {T, B, 6}, out.physics);
   w.add_f32("position", {B, 2}, out.position);

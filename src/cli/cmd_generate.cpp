@@ -35,6 +35,7 @@ struct GenerateArgs {
   float guidance = GenerateOptions{}.guidance;
   float prime = GenerateOptions{}.prime_seconds;
   int candidates = GenerateOptions{}.candidates;
+  std::string hypothesis = GenerateOptions{}.draw_hypotheses ? "draw" : "likeliest";
   float candidate_seconds = GenerateOptions{}.candidate_seconds;
   int threads = 1;
   std::string size = "640x480", style = "normal", camera = "auto";
@@ -135,6 +136,7 @@ Clip run_model(const GenerateArgs& a, const Plan& plan, std::string& engine_note
   go.prime_seconds = a.prime;
   go.candidates = a.candidates;
   go.candidate_seconds = a.candidate_seconds;
+  go.draw_hypotheses = a.hypothesis == "draw";
   go.threads = a.threads;
   Clip clip = generate_clip(model, req, go);
   clip.description = plan.prompt;
@@ -182,6 +184,10 @@ void add_generate(CLI::App& app) {
   cmd->add_option("--candidate-seconds", args->candidate_seconds,
                   "Model engine: with --candidates, how often the best candidate replaces the others")
       ->check(CLI::Range(0.04, 3600.0))
+      ->capture_default_str();
+  cmd->add_option("--hypothesis", args->hypothesis,
+                  "Model engine, for a model with pose hypotheses: draw one each frame by the model's odds, or follow the likeliest")
+      ->check(CLI::IsMember({"draw", "likeliest"}))
       ->capture_default_str();
   cmd->add_option("--threads", args->threads, "Model engine: compute threads")->check(CLI::Range(1, 64));
   cmd->add_flag("-q,--quiet", args->quiet, "No progress or summary");

@@ -159,6 +159,7 @@ std::vector<std::vector<float>> raw_predictions(const Model& model, const Motion
   in.actions = actions;
   if (A > 1) in.partner = partner;
   ForwardOutputs out = model.forward(in);
+  keep_likeliest_hypotheses(out.pose, static_cast<size_t>(T) * A, cfg);
   for (size_t row = 0; row < static_cast<size_t>(T) * A; ++row)  // residual heads: next = input + output * delta_std
     space.next_from_head(&motion[row * D], &out.pose[row * D], &out.pose[row * D]);
   std::vector<std::vector<float>> raw(A, std::vector<float>(static_cast<size_t>(T) * D));
@@ -364,6 +365,7 @@ json evaluate(const EvalOptions& o) {
     if (!s.partner.empty()) in.partner = std::span<const float>(s.partner.data(), static_cast<size_t>(T) * D);
     if (labelled) in.actions = acts;
     ForwardOutputs fed = model.forward(in);
+    keep_likeliest_hypotheses(fed.pose, static_cast<size_t>(T), cfg);
     for (int t = 0; t < T; ++t)  // residual heads: next = input + output * delta_std
       space.next_from_head(&s.motion[static_cast<size_t>(t) * D], &fed.pose[static_cast<size_t>(t) * D],
                            &fed.pose[static_cast<size_t>(t) * D]);
@@ -484,6 +486,7 @@ json evaluate(const EvalOptions& o) {
     go.prime_seconds = o.prime;
     go.candidates = o.candidates;
     go.candidate_seconds = o.candidate_seconds;
+    go.draw_hypotheses = o.draw_hypotheses;
     return go;
   };
   gen_progress.phase("action-conditioned generation");
@@ -570,7 +573,7 @@ json evaluate(const EvalOptions& o) {
                        {"prompt_seconds", o.prompt_seconds},
                        {"prompts", suite.size()},
                        {"max_frames", o.max_frames},
-                       {"noise", o.noise}, {"guidance", o.guidance}, {"prime_seconds", o.prime}, {"candidates", o.candidates}, {"candidate_seconds", o.candidate_seconds},
+                       {"noise", o.noise}, {"guidance", o.guidance}, {"prime_seconds", o.prime}, {"candidates", o.candidates}, {"candidate_seconds", o.candidate_seconds}, {"draw_hypotheses", o.draw_hypotheses},
                        {"guidance_scope", "segments the prime did not start"},
                        {"prime_scope", "each actor's first action; a pair's interaction synthesised as a pair"},
                        {"diversity_pairs", o.diversity_pairs},

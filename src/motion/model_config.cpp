@@ -8,7 +8,7 @@ namespace stickgen {
 using nlohmann::json;
 
 int64_t ModelConfig::parameter_count() const {
-  const int64_t d = d_model, in = input_dim, out = output_dim, e = embedding_dim, na = num_actions;
+  const int64_t d = d_model, in = input_dim, e = embedding_dim, na = num_actions;
   auto linear = [](int64_t i, int64_t o, bool bias = true) { return i * o + (bias ? o : 0); };
   int64_t n = 0;
   n += linear(e, 2 * d) + linear(2 * d, d) + 2 * d;                  // text_projection
@@ -18,7 +18,7 @@ int64_t ModelConfig::parameter_count() const {
   n += linear(in, d / 2) + linear(d / 2, d) + 2 * d;                 // partner_projection
   const int64_t layer = 4 * linear(d, d) + 3 * linear(d, 4 * d, false) + 2 * d;
   n += num_layers * layer;                                           // transformer layers
-  n += linear(d, d / 2) + linear(d / 2, out);                        // pose_decoder
+  n += linear(d, d / 2) + linear(d / 2, pose_width());               // pose_decoder
   n += 2 * (linear(d, d / 4) + linear(d / 4, 2));                    // position + velocity
   n += linear(d, d / 2) + linear(d / 2, na);                         // action_predictor
   n += linear(d, d / 2) + linear(d / 2, 6);                          // physics_decoder
@@ -39,6 +39,7 @@ void ModelConfig::validate() const {
   need(embedding_dim > 0, "embedding_dim must be positive");
   need(num_actions > 0, "num_actions must be positive");
   need(dropout >= 0.f && dropout < 1.f, "dropout must be in [0, 1)");
+  need(pose_hypotheses >= 1 && pose_hypotheses <= 64, "pose_hypotheses must be between 1 and 64");
 }
 
 ModelConfig ModelConfig::small() { return ModelConfig{}; }
@@ -69,6 +70,7 @@ std::string ModelConfig::to_json() const {
          {"num_layers", num_layers}, {"output_dim", output_dim},     {"embedding_dim", embedding_dim},
          {"num_actions", num_actions}, {"dropout", dropout},
          {"attention", attention == AttentionMode::causal ? "causal" : "bidirectional"}};
+  if (pose_hypotheses > 1) j["pose_hypotheses"] = pose_hypotheses;
   return j.dump();
 }
 
@@ -93,6 +95,7 @@ ModelConfig ModelConfig::from_json(const std::string& text) {
   get_int("output_dim", c.output_dim);
   get_int("embedding_dim", c.embedding_dim);
   get_int("num_actions", c.num_actions);
+  if (j.contains("pose_hypotheses")) get_int("pose_hypotheses", c.pose_hypotheses);
   if (j.contains("dropout")) {
     if (!j["dropout"].is_number()) throw Error("model config: 'dropout' must be a number");
     c.dropout = j["dropout"].get<float>();

@@ -360,7 +360,12 @@ Clip generate_take(const Model& model, const GenerationRequest& req, const Gener
     turn_around_mirrored(s, flipped.data(), about);
     return flipped.data();
   };
-  std::vector<float> head_pose(static_cast<size_t>(R) * D), head_physics(static_cast<size_t>(R) * kPhysicsDims);
+  const int W = cfg.pose_width();  // D, or K hypotheses of D and their K logits
+  std::vector<float> head_pose(static_cast<size_t>(R) * W), head_physics(static_cast<size_t>(R) * kPhysicsDims);
+  // Draws among pose hypotheses come from their own stream, so a single-head model's takes are
+  // unchanged by their existence.
+  std::mt19937_64 hypothesis_rng(options.seed * 0xd1b54a32d192ed03ull + 777);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
 
   std::mt19937_64 rng(options.seed * 0x9e3779b97f4a7c15ull + 12345);
   std::normal_distribution<float> gauss(0.f, 1.f);
@@ -464,7 +469,7 @@ Clip generate_take(const Model& model, const GenerationRequest& req, const Gener
       for (int r = 0; r < R; ++r) {
         if (!needs_guidance(r % A, t + 1 - (total - req.frames))) continue;
         const float g = options.guidance;
-        for (int i = r * D; i < (r + 1) * D; ++i) head_pose[i] = u_pose[i] + g * (head_pose[i] - u_pose[i]);
+        for (int i = r * W; i < (r + 1) * W; ++i) head_pose[i] = u_pose[i] + g * (head_pose[i] - u_pose[i]);
         for (int i = r * kPhysicsDims; i < (r + 1) * kPhysicsDims; ++i)
           head_physics[i] = u_phys[i] + g * (head_physics[i] - u_phys[i]);
       }
@@ -501,7 +506,13 @@ Clip generate_take(const Model& model, const GenerationRequest& req, const Gener
       space.decode_physics(&head_physics[static_cast<size_t>(r) * kPhysicsDims], phys.data());
       const float next_root_x = root_x[r] + sign[r] * phys[0] / req.fps;
       float* pose = work.pose(t + 1, r);
-      space.next_from_head(&motion[static_cast<size_t>(r) * D], &head_pose[static_cast<size_t>(r) * D], predicted.data());
+      const float* head_row = &head_pose[static_cast<size_t>(r) * W];
+      if (cfg.pose_hypotheses > 1) {
+        const int k = options.draw_hypotheses ? draw_hypothesis(head_row, cfg, unit(hypothesis_rng))
+                                              : likeliest_hypothesis(head_row, cfg);
+        head_row += static_cast<size_t>(k) * D;
+      }
+      space.next_from_head(&motion[static_cast<size_t>(r) * D], head_row, predicted.data());
       space.decode_pose(predicted.data(), next_root_x, pose);
       reconcile_pose(s, pose, ref_lengths[r % A].data());
       keep_above_ground(pose, D);

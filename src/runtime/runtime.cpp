@@ -2,6 +2,8 @@
 #include "stickgen/runtime.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <cstring>
 #include <initializer_list>
 
 #include "runtime/kernels.hpp"
@@ -87,7 +89,7 @@ ForwardOutputs Model::forward(const ForwardInputs& in, AttentionMode mode, Runti
 
   ForwardOutputs out;
   out.frames = T, out.batch = B;
-  out.pose.resize(TB * c.output_dim);
+  out.pose.resize(TB * c.pose_width);
   out.action_logits.resize(TB * c.n_actions);
   out.physics.resize(TB * 6);
   out.position.resize(size_t(B) * 2);
@@ -205,6 +207,37 @@ PooledOutput Decoder::pooled() {
   runtime::pooled_heads(st.m->weights, c, st.s, st.pool, st.s.pooled.data(), st.batch, st.s.position.data(),
                         st.s.velocity.data(), st.s.environment.data());
   return {st.s.position, st.s.velocity, st.s.environment};
+}
+
+int likeliest_hypothesis(const float* row, const ModelConfig& c) {
+  const float* logits = row + static_cast<size_t>(c.pose_hypotheses) * c.output_dim;
+  return static_cast<int>(std::max_element(logits, logits + c.pose_hypotheses) - logits);
+}
+
+int draw_hypothesis(const float* row, const ModelConfig& c, double u) {
+  const int K = c.pose_hypotheses;
+  const float* logits = row + static_cast<size_t>(K) * c.output_dim;
+  const float top = *std::max_element(logits, logits + K);
+  double total = 0;
+  for (int k = 0; k < K; ++k) total += std::exp(static_cast<double>(logits[k] - top));
+  double acc = 0;
+  for (int k = 0; k < K; ++k) {
+    acc += std::exp(static_cast<double>(logits[k] - top)) / total;
+    if (u < acc) return k;
+  }
+  return K - 1;
+}
+
+void keep_likeliest_hypotheses(std::vector<float>& pose, size_t rows, const ModelConfig& c) {
+  if (c.pose_hypotheses <= 1) return;
+  const size_t W = static_cast<size_t>(c.pose_width()), D = static_cast<size_t>(c.output_dim);
+  if (pose.size() < rows * W) throw Error("pose hypotheses: buffer smaller than rows x pose_width");
+  for (size_t r = 0; r < rows; ++r) {  // row r's output lands at r * D <= r * W: never over an unread row
+    const float* row = pose.data() + r * W;
+    const float* pick = row + static_cast<size_t>(likeliest_hypothesis(row, c)) * D;
+    std::memmove(pose.data() + r * D, pick, D * sizeof(float));
+  }
+  pose.resize(rows * D);
 }
 
 std::string runtime_kernel_name() { return runtime::kernel_name(); }

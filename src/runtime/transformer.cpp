@@ -20,6 +20,7 @@ Config Config::from(const ModelConfig& m) {
   c.head_dim = m.head_dim();
   c.input_dim = m.input_dim;
   c.output_dim = m.output_dim;
+  c.pose_width = m.pose_width();
   c.embedding_dim = m.embedding_dim;
   c.n_actions = m.num_actions;
   c.action_dim = 64;
@@ -44,7 +45,7 @@ void RunState::allocate(const Config& c, int rows_, int batch_, int positions_, 
   key_cache.assign(cache, 0.f);
   value_cache.assign(cache, 0.f);
   pooled.assign(size_t(batch) * d, 0.f);
-  pose.assign(size_t(batch) * size_t(c.output_dim), 0.f);
+  pose.assign(size_t(batch) * size_t(c.pose_width), 0.f);
   logits.assign(size_t(batch) * size_t(c.n_actions), 0.f);
   physics.assign(size_t(batch) * 6, 0.f);
   position.assign(size_t(batch) * 2, 0.f);
@@ -115,7 +116,7 @@ std::vector<Wanted> wanted_tensors(const Config& c, Weights& w) {
     vec(L.norm1, p + "norm1.weight", d);
     vec(L.norm2, p + "norm2.weight", d);
   }
-  head(w.pose, "pose_decoder", d / 2, c.output_dim);
+  head(w.pose, "pose_decoder", d / 2, c.pose_width);
   head(w.position, "position_decoder", d / 4, 2);
   head(w.velocity, "velocity_decoder", d / 4, 2);
   head(w.action, "action_predictor", d / 2, c.n_actions);

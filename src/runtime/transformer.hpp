@@ -26,6 +26,7 @@ struct Config {
   int head_dim;       // dim / n_heads
   int input_dim;      // motion features per frame (20 or 48)
   int output_dim;     // pose features per frame
+  int pose_width;     // pose head outputs per frame: output_dim, or K * (output_dim + 1) with K hypotheses
   int embedding_dim;  // text embedding width (1024)
   int n_actions;
   int action_dim;     // action embedding width (64)
@@ -72,7 +73,7 @@ struct Weights {
   Branch camera;              // camera_projection: (dim/4, 3), (dim, dim/4), LayerNorm(dim)
   Branch partner;             // partner_projection: (dim/2, input_dim), (dim, dim/2), LayerNorm(dim)
   std::vector<LayerWeights> layers;  // (n_layers)
-  Head pose;                  // (dim/2, dim), (output_dim, dim/2)
+  Head pose;                  // (dim/2, dim), (pose_width, dim/2)
   Head position, velocity;    // (dim/4, dim), (2, dim/4)      from pooled motion states
   Head action;                // (dim/2, dim), (n_actions, dim/2)   action_predictor
   Head physics;               // (dim/2, dim), (6, dim/2)
@@ -95,7 +96,7 @@ struct RunState {
   std::vector<float> key_cache;    // (layer, batch, positions, dim)
   std::vector<float> value_cache;  // (layer, batch, positions, dim)
   std::vector<float> pooled;       // (batch, dim)        mean of motion tokens' final states
-  std::vector<float> pose;         // (batch, output_dim) decoder outputs of the latest step
+  std::vector<float> pose;         // (batch, pose_width) decoder outputs of the latest step
   std::vector<float> logits;       // (batch, n_actions)
   std::vector<float> physics;      // (batch, 6)
   std::vector<float> position;     // (batch, 2)          pooled heads
@@ -129,7 +130,7 @@ void embed_motion(const Weights& w, const Config& c, RunState& s, ThreadPool& po
 // positions < start+n (bidirectional) or <= its own (causal).
 void transformer(const Weights& w, const Config& c, RunState& s, ThreadPool& pool, int n, int start, bool causal);
 
-// Per-frame heads on `rows` final states (dim each): pose (rows, output_dim),
+// Per-frame heads on `rows` final states (dim each): pose (rows, pose_width),
 // logits (rows, n_actions), physics (rows, 6). Null outputs are skipped.
 void frame_heads(const Weights& w, const Config& c, RunState& s, ThreadPool& pool, const float* states, int rows,
                  float* pose, float* logits, float* physics);

@@ -12,6 +12,7 @@
 #include <set>
 
 #include "stickgen/dataset.hpp"
+#include "stickgen/runtime.hpp"
 #include "stickgen/safetensors.hpp"
 #include "stickgen/torch_convert.hpp"
 #include "stickgen/torch_model.hpp"
@@ -138,6 +139,59 @@ TEST(TierParity, RuntimeMatchesLibTorchOnEveryHead) {
       }
     }
   }
+}
+
+// A model with pose hypotheses: its wider pose head (K candidates + K logits) in both tiers, the
+// config round trip through the file, and the likeliest-candidate selection the evaluation uses.
+TEST(TierParity, PoseHypothesesMatchAndSelect) {
+  TempDir dir;
+  ModelConfig c = ModelConfig::preset("tiny");
+  c.pose_hypotheses = 3;
+  EXPECT_EQ(c.pose_width(), 3 * (c.output_dim + 1));
+  EXPECT_EQ(ModelConfig::from_json(c.to_json()).pose_hypotheses, 3);
+  EXPECT_EQ(ModelConfig::from_json(ModelConfig::preset("tiny").to_json()).pose_hypotheses, 1);
+  EXPECT_EQ(ModelConfig::preset("tiny").to_json().find("pose_hypotheses"), std::string::npos);
+  torch::manual_seed(5);
+  StickFigureTransformer model(c);
+  model->eval();
+  scaled_init(model);
+  const int64_t params = count_parameters(model);
+  EXPECT_EQ(params, c.parameter_count());
+  const fs::path model_file = dir / "hyp.safetensors";
+  save_model(model, model_file);
+  const int64_t T = 6, B = 2;
+  ModelInputs in = random_inputs(c, T, B, 3);
+  write_forward_inputs(dir / "in.safetensors", in, true);
+  auto r = test::run_stickgen("forward --model " + test::shell_quote(model_file.string()) + " --inputs " +
+                              test::shell_quote((dir / "in.safetensors").string()) + " -o " +
+                              test::shell_quote((dir / "out.safetensors").string()));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  torch::NoGradGuard no_grad;
+  auto ours = model->forward(in);
+  ASSERT_EQ(ours.pose.size(-1), c.pose_width());
+  auto runtime = read_tensors(dir / "out.safetensors");
+  EXPECT_LE(max_abs(runtime.at("pose"), ours.pose), 1e-4);
+  // The hypotheses start apart (scaled init draws the last layer instead of zeroing it).
+  auto means = ours.pose.narrow(-1, 0, 3 * c.output_dim).reshape({T, B, 3, c.output_dim});
+  EXPECT_GT((means.select(2, 0) - means.select(2, 1)).abs().max().item<double>(), 1e-3);
+  // keep_likeliest_hypotheses picks, per row, the candidate with the largest logit.
+  auto flat = ours.pose.contiguous();
+  std::vector<float> buffer(flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel());
+  keep_likeliest_hypotheses(buffer, static_cast<size_t>(T * B), c);
+  ASSERT_EQ(buffer.size(), static_cast<size_t>(T * B * c.output_dim));
+  auto pick = ours.pose.narrow(-1, 3 * c.output_dim, 3).argmax(-1);
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t b = 0; b < B; ++b) {
+      const int64_t k = pick[t][b].item<int64_t>();
+      EXPECT_EQ(likeliest_hypothesis(flat[t][b].data_ptr<float>(), c), k);
+      for (int d = 0; d < c.output_dim; ++d)
+        EXPECT_FLOAT_EQ(buffer[static_cast<size_t>((t * B + b) * c.output_dim + d)], means[t][b][k][d].item<float>());
+    }
+  // draw_hypothesis follows the softmax: u just below 1 takes the last index, u = 0 the first
+  // candidate with any weight.
+  const float* row = flat[0][0].data_ptr<float>();
+  EXPECT_EQ(draw_hypothesis(row, c, 0.0), 0);
+  EXPECT_EQ(draw_hypothesis(row, c, 0.999999), 2);
 }
 
 // `stickgen model-export`: f16 matrices, the same metadata, outputs close to the f32 file's.

@@ -2,6 +2,8 @@
 // --resume reaches the same weights as an uninterrupted run, configs parse with the reference keys.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <functional>
 
@@ -319,4 +321,64 @@ TEST(Train, WindowStatsWeightsChangeTraining) {
   auto c = tiny_config(dir / "data", dir / "bad");
   c.set("loss_weights.window_speed", "-1");
   EXPECT_THROW(c.validate(), Error);
+}
+
+// Pose hypotheses: a single-head model split into K hypotheses starts as that head (the first
+// hypothesis exactly, the others nudged), training with the nearest-wins loss lowers the validation
+// loss and drives the logits, and generation decodes with either choice rule, deterministically.
+TEST(Train, PoseHypothesesSplitTrainAndGenerate) {
+  test::TempDir dir;
+  write_tiny_dataset(dir / "data", 30);
+  auto single = tiny_config(dir / "data", dir / "single");
+  single.max_steps = 8;
+  single.val_every = 8;
+  train::run_training(single);
+
+  auto c = tiny_config(dir / "data", dir / "hyp");
+  c.model.pose_hypotheses = 3;
+  c.init_from = (dir / "single" / "latest.safetensors").string();
+  c.max_steps = 40;
+  c.val_every = 2;
+  c.free_rollout = 0.5;  // rollouts follow the likeliest hypothesis
+  train::run_training(c);
+  {  // the split itself, on a run whose one step cannot move the weights
+    auto split = tiny_config(dir / "data", dir / "split");
+    split.model.pose_hypotheses = 3;
+    split.init_from = c.init_from;
+    split.max_steps = 1;
+    split.learning_rate = 1e-30;  // one AdamW step this small leaves the weights as initialised (to 1e-20)
+    split.warmup_steps = 0;
+    train::run_training(split);
+    auto one = SafeTensorsFile::open(dir / "single" / "latest.safetensors");
+    auto three = SafeTensorsFile::open(dir / "split" / "latest.safetensors");
+    const auto w1 = one.get("pose_decoder.3.weight").to_f32(), w3 = three.get("pose_decoder.3.weight").to_f32();
+    const auto b3 = three.get("pose_decoder.3.bias").to_f32();
+    ASSERT_EQ(w3.size(), 63u * w1.size() / 20u);
+    double same = 0, nudged = 0;
+    for (size_t i = 0; i < w1.size(); ++i) {
+      same = std::max(same, std::fabs(static_cast<double>(w3[i] - w1[i])));               // hypothesis 0 = the head
+      nudged = std::max(nudged, std::fabs(static_cast<double>(w3[w1.size() + i] - w1[i])));  // hypothesis 1 nudged
+    }
+    EXPECT_LT(same, 1e-20);
+    EXPECT_GT(nudged, 1e-4);
+    for (size_t k = 60; k < 63; ++k) EXPECT_NEAR(b3[k], 0.f, 1e-20);  // equal logits
+  }
+  std::ifstream log(dir / "hyp" / "log.jsonl");
+  std::string line;
+  std::vector<double> losses;
+  while (std::getline(log, line))
+    if (line.find("\"val_loss\"") != std::string::npos) losses.push_back(nlohmann::json::parse(line).at("val_loss").get<double>());
+  ASSERT_GE(losses.size(), 2u);
+  EXPECT_LT(losses.back(), losses.front());
+
+  Model model = Model::load(dir / "hyp" / "latest.safetensors");
+  EXPECT_EQ(model.config().pose_hypotheses, 3);
+  auto encoder = text_encoder_for(model);
+  GenerationRequest req = request_from_plan(plan_prompt("a person waves", PlannerOptions{.duration = 2.f}), *encoder);
+  Clip drawn = generate_clip(model, req, {.seed = 1});
+  Clip again = generate_clip(model, req, {.seed = 1});
+  Clip likeliest = generate_clip(model, req, {.seed = 1, .draw_hypotheses = false});
+  EXPECT_EQ(drawn.motion, again.motion);
+  EXPECT_NE(drawn.motion, likeliest.motion);
+  for (float v : drawn.motion) ASSERT_TRUE(std::isfinite(v));
 }

@@ -177,7 +177,7 @@ StickFigureTransformerImpl::StickFigureTransformerImpl(const ModelConfig& config
   partner_projection = register_module("partner_projection", branch(in, d / 2, d, p));
   transformer_encoder =
       register_module("transformer_encoder", TransformerEncoder(d, config_.nhead, config_.num_layers, p));
-  pose_decoder = register_module("pose_decoder", head(d, d / 2, config_.output_dim, p));
+  pose_decoder = register_module("pose_decoder", head(d, d / 2, config_.pose_width(), p));
   position_decoder = register_module("position_decoder", head(d, d / 4, 2, p));
   velocity_decoder = register_module("velocity_decoder", head(d, d / 4, 2, p));
   action_predictor = register_module("action_predictor", head(d, d / 2, na, p));
@@ -205,7 +205,9 @@ void scaled_init(StickFigureTransformer& model) {
     } else if (p.dim() > 1) {
       const bool residual_out = ends_with("self_attn.out_proj.weight") || ends_with("ffn.output_proj.weight");
       p.normal_(0.0, residual_out ? residual_std : 0.02);
-      if (name == "pose_decoder.3.weight") p.zero_();
+      // One pose head starts by repeating its input; several hypotheses start apart (small random
+      // outputs) so that each can win a different part of the data.
+      if (name == "pose_decoder.3.weight" && model->config().pose_hypotheses == 1) p.zero_();
     } else if (ends_with(".bias")) {  // Linear and LayerNorm biases
       p.zero_();
     }

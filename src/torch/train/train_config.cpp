@@ -56,11 +56,14 @@ const std::map<std::string, Setter>& setters() {
     mi("model.output_dim", &ModelConfig::output_dim);
     mi("model.embedding_dim", &ModelConfig::embedding_dim);
     mi("model.num_actions", &ModelConfig::num_actions);
+    mi("model.pose_hypotheses", &ModelConfig::pose_hypotheses);
     t["model.dropout"] = [](TrainConfig& c, const std::string& v) { c.model.dropout = static_cast<float>(to_double("model.dropout", v)); };
     t["model.preset"] = [](TrainConfig& c, const std::string& v) {
       const float drop = c.model.dropout;
+      const int hypotheses = c.model.pose_hypotheses;
       c.model = ModelConfig::preset(v);
       c.model.dropout = drop;
+      c.model.pose_hypotheses = hypotheses;
     };
     t["model.attention"] = [](TrainConfig& c, const std::string& v) {
       if (v == "causal") c.model.attention = AttentionMode::causal;
@@ -104,6 +107,8 @@ const std::map<std::string, Setter>& setters() {
     d("loss_weights.physics", &TrainConfig::w_physics);
     d("loss_weights.window_mean", &TrainConfig::w_window_mean);
     d("loss_weights.window_speed", &TrainConfig::w_window_speed);
+    d("loss_weights.hypothesis", &TrainConfig::w_hypothesis);
+    d("loss_weights.hypothesis_share", &TrainConfig::hypothesis_share);
     s("data.train_data", &TrainConfig::train_data);
     s("data.train_split", &TrainConfig::train_split);
     s("data.val_split", &TrainConfig::val_split);
@@ -221,7 +226,8 @@ std::string TrainConfig::to_json() const {
                    {"delta_output", delta_output}};
   j["optimization"] = {{"optimizer", "AdamW"}, {"weight_decay", weight_decay}, {"betas", {beta1, beta2}}, {"eps", eps}};
   j["loss_weights"] = {{"pose", w_pose}, {"temporal", w_temporal}, {"action", w_action}, {"physics", w_physics},
-                       {"window_mean", w_window_mean}, {"window_speed", w_window_speed}};
+                       {"window_mean", w_window_mean}, {"window_speed", w_window_speed},
+                       {"hypothesis", w_hypothesis}, {"hypothesis_share", hypothesis_share}};
   j["data"] = {{"train_data", train_data}, {"train_split", train_split}, {"val_split", val_split},
                {"text_encoder", text_encoder}, {"checkpoint_dir", output_dir}, {"root_relative_x", root_relative_x},
                {"turned_copies", turned_copies}};
@@ -269,6 +275,8 @@ void TrainConfig::validate() const {
   need(free_rollout >= 0 && free_rollout <= 1, "training.free_rollout must be in [0, 1]");
   need(free_rollout_prefix >= 1, "training.free_rollout_prefix must be at least 1");
   need(w_window_mean >= 0 && w_window_speed >= 0, "loss_weights.window_mean/window_speed must be >= 0");
+  need(w_hypothesis >= 0 && hypothesis_share >= 0 && hypothesis_share < 1,
+       "loss_weights.hypothesis must be >= 0 and loss_weights.hypothesis_share in [0, 1)");
   need(action_dropout >= 0 && action_dropout <= 1, "training.action_dropout must be in [0, 1]");
   need(val_every >= 1, "training.val_every must be at least 1");
   need(!train_data.empty(), "data.train_data is not set (a dataset directory)");

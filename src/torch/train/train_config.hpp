@@ -59,6 +59,10 @@ struct TrainConfig {
   // A rolled input is out of phase with its data, so per-frame targets pull it towards the mean
   // (the model learns to move less); these two only ask it to stay where, and move as much as, the data.
   double w_window_mean = 0.0, w_window_speed = 0.0;
+  // Pose hypotheses (model.pose_hypotheses > 1): the cross-entropy teaching the logits which
+  // hypothesis was nearest the target (hypothesis), and the share of the pose loss every hypothesis
+  // gets whether or not it won (hypothesis_share: relaxed winner-takes-all, so none is left untrained).
+  double w_hypothesis = 0.1, hypothesis_share = 0.05;
 
   // data.*
   std::string train_data;   // dataset directory

@@ -169,7 +169,7 @@ Batch make_batch(const SequenceSet& set, const std::vector<Window>& windows, con
 }
 
 struct LossParts {
-  Tensor total, pose, temporal, physics, action, window;
+  Tensor total, pose, temporal, physics, action, window, hypothesis;
   int64_t action_count = 0;
 };
 
@@ -179,21 +179,64 @@ struct LossParts {
 struct PoseHead {
   bool delta = false;
   Tensor scale;  // [D] delta_std, or undefined
-  explicit PoseHead(const MotionNormalization& n) : delta(n.delta_output) {
+  int64_t hypotheses = 1, dims = 0;
+  PoseHead(const MotionNormalization& n, const ModelConfig& m)
+      : delta(n.delta_output), hypotheses(m.pose_hypotheses), dims(m.output_dim) {
     if (delta) scale = torch::tensor(n.delta_std, torch::kFloat);
   }
-  Tensor next(const Tensor& head, const Tensor& motion_in) const { return delta ? motion_in + head * scale : head; }
+  // The hypotheses [..., K, D] and their logits [..., K] of a pose head's output (K > 1).
+  Tensor means(const Tensor& raw) const {
+    auto sizes = raw.sizes().vec();
+    sizes.back() = hypotheses;
+    sizes.push_back(dims);
+    return raw.narrow(-1, 0, hypotheses * dims).reshape(sizes);
+  }
+  Tensor logits(const Tensor& raw) const { return raw.narrow(-1, hypotheses * dims, hypotheses); }
+  // The output a free rollout follows: the head itself, or its most likely hypothesis.
+  Tensor point(const Tensor& raw) const {
+    if (hypotheses == 1) return raw;
+    auto pick = logits(raw).argmax(-1, /*keepdim=*/true).unsqueeze(-1);  // [..., 1, 1]
+    auto m = means(raw);
+    auto index_sizes = m.sizes().vec();
+    index_sizes[index_sizes.size() - 2] = 1;
+    return m.gather(-2, pick.expand(index_sizes)).squeeze(-2);
+  }
+  Tensor next(const Tensor& raw, const Tensor& motion_in) const {
+    const Tensor h = raw.size(-1) == dims ? raw : point(raw);
+    return delta ? motion_in + h * scale : h;
+  }
   Tensor error_units(const Tensor& diff) const { return delta ? diff / scale : diff; }
+  Tensor target_units(const Tensor& target, const Tensor& motion_in) const {
+    return delta ? (target - motion_in) / scale : target;
+  }
 };
 
 LossParts compute_loss(const torch_model::ModelOutputs& raw, const Tensor& motion_in, const Batch& batch,
                        const TrainConfig& c, const PoseHead& head) {
   torch_model::ModelOutputs out = raw;
-  out.pose = head.next(raw.pose, motion_in);
   LossParts l;
   const Tensor& valid = batch.valid;  // [T, B]
   const Tensor denom = valid.sum().clamp_min(1.0);
-  l.pose = (head.error_units(out.pose - batch.target_pose).pow(2).mean(-1) * valid).sum() / denom;
+  if (head.hypotheses > 1) {
+    // Nearest wins: only the hypothesis closest to the target is scored (every other one gets a
+    // `hypothesis_share` of its own error), and the logits learn which one that was. Every later term
+    // (temporal, window statistics) sees the winner, the output a take that drew it would follow.
+    auto means = head.means(raw.pose);                                                   // [T, B, K, D]
+    auto err = (means - head.target_units(batch.target_pose, motion_in).unsqueeze(-2)).pow(2).mean(-1);  // [T, B, K]
+    auto win = err.detach().argmin(-1);                                                  // [T, B]
+    auto index = win.unsqueeze(-1).unsqueeze(-1).expand({win.size(0), win.size(1), 1, head.dims});
+    out.pose = head.next(means.gather(-2, index).squeeze(-2), motion_in);
+    const double share = c.hypothesis_share;
+    l.pose = ((err.gather(-1, win.unsqueeze(-1)).squeeze(-1) * (1.0 - share) + err.mean(-1) * share) * valid).sum() / denom;
+    auto ce = torch::nn::functional::cross_entropy(
+        head.logits(raw.pose).reshape({-1, head.hypotheses}), win.reshape({-1}),
+        torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
+    l.hypothesis = (ce.view_as(valid) * valid).sum() / denom;
+  } else {
+    out.pose = head.next(raw.pose, motion_in);
+    l.pose = (head.error_units(out.pose - batch.target_pose).pow(2).mean(-1) * valid).sum() / denom;
+    l.hypothesis = torch::zeros({}, out.pose.options());
+  }
   l.physics = ((out.physics - batch.target_physics).pow(2).mean(-1) * valid).sum() / denom;
   if (out.pose.size(0) > 1) {
     auto dv_pred = out.pose.narrow(0, 1, out.pose.size(0) - 1) - out.pose.narrow(0, 0, out.pose.size(0) - 1);
@@ -211,7 +254,8 @@ LossParts compute_loss(const torch_model::ModelOutputs& raw, const Tensor& motio
   } else {
     l.action = torch::zeros({}, out.pose.options());
   }
-  l.total = c.w_pose * l.pose + c.w_temporal * l.temporal + c.w_physics * l.physics + c.w_action * l.action;
+  l.total = c.w_pose * l.pose + c.w_temporal * l.temporal + c.w_physics * l.physics + c.w_action * l.action +
+            c.w_hypothesis * l.hypothesis;
   if (c.w_window_mean > 0 || c.w_window_speed > 0) {
     l.window = window_stats_loss(out.pose, motion_in, batch.target_pose, batch.motion_in, valid, head.scale,
                                  c.w_window_mean, c.w_window_speed);
@@ -325,7 +369,7 @@ ValStats validate_model(torch_model::StickFigureTransformer& model, const Sequen
   model->eval();
   ValStats v;
   if (val.sequences.empty()) return v;
-  const PoseHead head(space.normalization());
+  const PoseHead head(space.normalization(), model->config());
   const size_t n = c.val_sequences > 0 ? std::min<size_t>(val.sequences.size(), c.val_sequences) : val.sequences.size();
   double loss_sum = 0, pose_sum = 0, temp_sum = 0, phys_sum = 0, batches = 0;
   int64_t correct = 0, counted = 0;
@@ -529,7 +573,7 @@ TrainResult train_loop(TrainConfig c, const fs::path& out_dir, torch_model::Stic
                        MotionNormalization norm, RunState state, AdamW* restored_opt, int stop_override) {
   const SkeletonFormat format = format_for(c.model);
   MotionSpace space(format, norm);
-  const PoseHead head(norm);
+  const PoseHead head(norm, model->config());
   DatasetReader data(c.train_data);
   SequenceOptions so;
   so.min_frames = c.min_frames;
@@ -574,7 +618,7 @@ TrainResult train_loop(TrainConfig c, const fs::path& out_dir, torch_model::Stic
   const auto t_start = std::chrono::steady_clock::now();
   int64_t frames_done = 0;
   double window_loss = 0, window_pose = 0, window_act = 0, window_phys = 0, window_temp = 0, window_norm = 0;
-  double window_stats = 0;
+  double window_stats = 0, window_hyp = 0;
   int window_n = 0;
   auto window_start = std::chrono::steady_clock::now();
   int64_t window_frames = 0;
@@ -614,7 +658,7 @@ TrainResult train_loop(TrainConfig c, const fs::path& out_dir, torch_model::Stic
                             : std::min(1.0, (progress_frac - c.scheduled_sampling_start) /
                                                 std::max(1e-9, 1.0 - c.scheduled_sampling_start));
     const double ss_prob = c.scheduled_sampling * ramp;
-    double loss_acc = 0, pose_acc = 0, act_acc = 0, phys_acc = 0, temp_acc = 0, win_acc = 0;
+    double loss_acc = 0, pose_acc = 0, act_acc = 0, phys_acc = 0, temp_acc = 0, win_acc = 0, hyp_acc = 0;
     for (int k = 0; k < c.grad_accum_steps; ++k) {
       const int64_t g = static_cast<int64_t>(step - 1) * c.grad_accum_steps + k;
       const uint64_t epoch = static_cast<uint64_t>(g / batches_per_epoch);
@@ -676,6 +720,7 @@ TrainResult train_loop(TrainConfig c, const fs::path& out_dir, torch_model::Stic
       phys_acc += parts.physics.item<double>();
       act_acc += parts.action.item<double>();
       win_acc += parts.window.item<double>();
+      hyp_acc += parts.hypothesis.item<double>();
       frames_done += batch.frames;
       window_frames += batch.frames;
     }
@@ -686,18 +731,18 @@ TrainResult train_loop(TrainConfig c, const fs::path& out_dir, torch_model::Stic
     state.step = step;
     const double n = c.grad_accum_steps;
     window_loss += loss_acc / n, window_pose += pose_acc / n, window_act += act_acc / n, window_phys += phys_acc / n;
-    window_temp += temp_acc / n, window_norm += grad_norm, window_stats += win_acc / n, ++window_n;
+    window_temp += temp_acc / n, window_norm += grad_norm, window_stats += win_acc / n, window_hyp += hyp_acc / n, ++window_n;
     progress.set_status("loss " + std::to_string(loss_acc / n).substr(0, 6));
     progress.set(step);
     if (step % c.log_every == 0 || step == stop_at) {
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count();
       log.append(json{{"step", step}, {"lr", lr}, {"loss", window_loss / window_n}, {"pose", window_pose / window_n},
                       {"temporal", window_temp / window_n}, {"physics", window_phys / window_n},
-                      {"action", window_act / window_n}, {"window_stats", window_stats / window_n},
+                      {"action", window_act / window_n}, {"window_stats", window_stats / window_n}, {"hypothesis", window_hyp / window_n},
                       {"grad_norm", window_norm / window_n},
                       {"scheduled_sampling", ss_prob}, {"frames_per_s", secs > 0 ? window_frames / secs : 0.0},
                       {"elapsed_s", progress.elapsed_seconds()}});
-      window_loss = window_pose = window_act = window_phys = window_temp = window_norm = window_stats = 0;
+      window_loss = window_pose = window_act = window_phys = window_temp = window_norm = window_stats = window_hyp = 0;
       window_n = 0;
       window_frames = 0;
       window_start = std::chrono::steady_clock::now();
@@ -739,7 +784,27 @@ TrainResult run_training(TrainConfig c, int stop_at_step) {
     torch::NoGradGuard guard;
     auto src = torch_model::state_dict(loaded.model);
     auto dst = torch_model::state_dict(model);
-    for (size_t i = 0; i < dst.size(); ++i) dst[i].second.copy_(src[i].second);
+    const int K = c.model.pose_hypotheses;
+    if (m.pose_hypotheses != K && m.pose_hypotheses != 1)
+      throw Error(c.init_from + ": has " + std::to_string(m.pose_hypotheses) + " pose hypotheses, the config " +
+                  std::to_string(K) + " (only a single pose head can be split into hypotheses)");
+    for (size_t i = 0; i < dst.size(); ++i) {
+      const std::string& name = dst[i].first;
+      if (K > 1 && m.pose_hypotheses == 1 && name.rfind("pose_decoder.3.", 0) == 0) {
+        // Splitting a single pose head: every hypothesis starts as that head, nudged apart by a little
+        // noise (seeded by training.seed) so the nearest-wins loss can separate them; the logits start
+        // equal.
+        const int64_t D = c.model.output_dim;
+        Tensor one = src[i].second;
+        Tensor out = dst[i].second;
+        out.zero_();
+        const double spread = 0.1 * one.std().item<double>();
+        for (int k = 0; k < K; ++k)
+          out.narrow(0, k * D, D).copy_(one + (k == 0 ? torch::zeros_like(one) : torch::randn_like(one) * spread));
+        continue;
+      }
+      dst[i].second.copy_(src[i].second);
+    }
     norm = loaded.normalization;
     auto it = loaded.metadata.find(model_meta::kTextEncoder);
     if (it != loaded.metadata.end() && c.text_encoder != "dataset" && it->second != make_text_encoder(c.text_encoder)->name())
