@@ -78,6 +78,16 @@ std::vector<float> short_run(const fs::path& dir, const std::string& name,
   return weights_of(dir / name / "latest.safetensors");
 }
 
+// A tiny dataset of 30 clips in dir/data and the tiny config trained on it for `steps` steps into
+// dir/name, validated once at the end.
+void train_tiny(const fs::path& dir, const std::string& name, int steps) {
+  write_tiny_dataset(dir / "data", 30);
+  auto c = tiny_config(dir / "data", dir / name);
+  c.max_steps = steps;
+  c.val_every = steps;
+  train::run_training(c);
+}
+
 }  // namespace
 
 TEST(TrainConfig, ReadsReferenceKeysAndRejectsTypos) {
@@ -207,11 +217,7 @@ TEST(Train, FreeRolloutsAreDeterministicAndChangeTraining) {
 
 TEST(Generate, TrainedTinyModelDrivesAValidClip) {
   test::TempDir dir;
-  write_tiny_dataset(dir / "data", 30);
-  auto c = tiny_config(dir / "data", dir / "run");
-  c.max_steps = 20;
-  c.val_every = 20;
-  train::run_training(c);
+  train_tiny(dir.path(), "run", 20);
   Model model = Model::load(dir / "run" / "best.safetensors");
   auto encoder = text_encoder_for(model);
   Plan plan = plan_prompt("two people shake hands, then one walks away", PlannerOptions{.duration = 3.f});
@@ -325,14 +331,10 @@ TEST(Train, WindowStatsWeightsChangeTraining) {
 
 // Pose hypotheses: a single-head model split into K hypotheses starts as that head (the first
 // hypothesis exactly, the others nudged), training with the nearest-wins loss lowers the validation
-// loss and drives the logits, and generation decodes with either choice rule, deterministically.
+// loss, and generation decodes with either choice rule, deterministically.
 TEST(Train, PoseHypothesesSplitTrainAndGenerate) {
   test::TempDir dir;
-  write_tiny_dataset(dir / "data", 30);
-  auto single = tiny_config(dir / "data", dir / "single");
-  single.max_steps = 8;
-  single.val_every = 8;
-  train::run_training(single);
+  train_tiny(dir.path(), "single", 8);
 
   auto c = tiny_config(dir / "data", dir / "hyp");
   c.model.pose_hypotheses = 3;
