@@ -220,10 +220,10 @@ int draw_hypothesis(const float* row, const ModelConfig& c, double u) {
   const float top = *std::max_element(logits, logits + K);
   double total = 0;
   for (int k = 0; k < K; ++k) total += std::exp(static_cast<double>(logits[k] - top));
-  double acc = 0;
+  double threshold = u * total, acc = 0;  // the first k whose cumulative weight passes u of the total
   for (int k = 0; k < K; ++k) {
-    acc += std::exp(static_cast<double>(logits[k] - top)) / total;
-    if (u < acc) return k;
+    acc += std::exp(static_cast<double>(logits[k] - top));
+    if (threshold < acc) return k;
   }
   return K - 1;
 }

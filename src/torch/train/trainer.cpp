@@ -192,15 +192,14 @@ struct PoseHead {
     return raw.narrow(-1, 0, hypotheses * dims).reshape(sizes);
   }
   Tensor logits(const Tensor& raw) const { return raw.narrow(-1, hypotheses * dims, hypotheses); }
-  // The output a free rollout follows: the head itself, or its most likely hypothesis.
-  Tensor point(const Tensor& raw) const {
-    if (hypotheses == 1) return raw;
-    auto pick = logits(raw).argmax(-1, /*keepdim=*/true).unsqueeze(-1);  // [..., 1, 1]
-    auto m = means(raw);
+  // Hypothesis k[...] of each row of `m` [..., K, D]: [..., D].
+  static Tensor select(const Tensor& m, const Tensor& k) {
     auto index_sizes = m.sizes().vec();
     index_sizes[index_sizes.size() - 2] = 1;
-    return m.gather(-2, pick.expand(index_sizes)).squeeze(-2);
+    return m.gather(-2, k.unsqueeze(-1).unsqueeze(-1).expand(index_sizes)).squeeze(-2);
   }
+  // The output a free rollout follows: the head itself, or its most likely hypothesis.
+  Tensor point(const Tensor& raw) const { return hypotheses == 1 ? raw : select(means(raw), logits(raw).argmax(-1)); }
   Tensor next(const Tensor& raw, const Tensor& motion_in) const {
     const Tensor h = raw.size(-1) == dims ? raw : point(raw);
     return delta ? motion_in + h * scale : h;
@@ -224,8 +223,7 @@ LossParts compute_loss(const torch_model::ModelOutputs& raw, const Tensor& motio
     auto means = head.means(raw.pose);                                                   // [T, B, K, D]
     auto err = (means - head.target_units(batch.target_pose, motion_in).unsqueeze(-2)).pow(2).mean(-1);  // [T, B, K]
     auto win = err.detach().argmin(-1);                                                  // [T, B]
-    auto index = win.unsqueeze(-1).unsqueeze(-1).expand({win.size(0), win.size(1), 1, head.dims});
-    out.pose = head.next(means.gather(-2, index).squeeze(-2), motion_in);
+    out.pose = head.next(PoseHead::select(means, win), motion_in);
     const double share = c.hypothesis_share;
     l.pose = ((err.gather(-1, win.unsqueeze(-1)).squeeze(-1) * (1.0 - share) + err.mean(-1) * share) * valid).sum() / denom;
     auto ce = torch::nn::functional::cross_entropy(
@@ -795,12 +793,11 @@ TrainResult run_training(TrainConfig c, int stop_at_step) {
         // noise (seeded by training.seed) so the nearest-wins loss can separate them; the logits start
         // equal.
         const int64_t D = c.model.output_dim;
-        Tensor one = src[i].second;
-        Tensor out = dst[i].second;
+        const Tensor& one = src[i].second;
+        Tensor& out = dst[i].second;
         out.zero_();
         const double spread = 0.1 * one.std().item<double>();
-        for (int k = 0; k < K; ++k)
-          out.narrow(0, k * D, D).copy_(one + (k == 0 ? torch::zeros_like(one) : torch::randn_like(one) * spread));
+        for (int k = 0; k < K; ++k) out.narrow(0, k * D, D).copy_(k == 0 ? one : one + torch::randn_like(one) * spread);
         continue;
       }
       dst[i].second.copy_(src[i].second);
