@@ -59,6 +59,10 @@ EOF
 STICKGEN_PROGRESS=0 "$BUILD/stickgen-train" --threads "$THREADS" train --config "$TMP/small.yaml" --data "$TMP/data" \
   --output "$TMP/run" >"$TMP/train.log" 2>&1 || { cat "$TMP/train.log" >&2; exit 1; }
 
+# Both sides use the same OpenBLAS kernels: stickgen-train re-runs itself with OPENBLAS_CORETYPE set when
+# OpenBLAS does not know the CPU (torch_model::use_blas_kernels_for_this_cpu), so PyTorch gets the same.
+KERNELS=$(sed -n 's/.*OpenBLAS kernels \([A-Za-z0-9]*\).*/\1/p' "$TMP/train.log" | head -n 1)
+[[ -n $KERNELS ]] && export OPENBLAS_CORETYPE=$KERNELS
 py_runs=()
 OPENBLAS_NUM_THREADS=$THREADS OMP_NUM_THREADS=1 /usr/bin/python3 "$ROOT/bench/compare_training.py" --steps "$STEPS" \
   --torch-threads 1 >"$TMP/py1.json"
@@ -69,9 +73,9 @@ if [[ $THREADS -gt 1 ]]; then
   py_runs+=("$TMP/py2.json")
 fi
 
-/usr/bin/python3 - "$TMP/run/log.jsonl" "$THREADS" "$STEPS" "$OUT" "${py_runs[@]}" <<'PY'
+/usr/bin/python3 - "$TMP/run/log.jsonl" "$THREADS" "$STEPS" "$OUT" "${KERNELS:-unknown}" "${py_runs[@]}" <<'PY'
 import json, statistics, sys
-log, threads, steps, out, runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5:]
+log, threads, steps, out, kernels, runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6:]
 rates = [json.loads(l)["frames_per_s"] for l in open(log) if '"frames_per_s"' in l]
 rates = [r for i, r in enumerate(rates) if i > 0] or rates          # step 1 warms up
 ours = statistics.median(rates)
@@ -87,8 +91,10 @@ doc = {
     "pytorch_frames_per_s": best["frames_per_s"], "pytorch_ms_per_step": best["ms_per_step"],
     "pytorch_settings": [{k: r[k] for k in ("torch_threads", "blas_threads", "frames_per_s", "ms_per_step")} for r in py],
     "ratio": ours / best["frames_per_s"],
+    "openblas_kernels": kernels,
 }
-print(f"training step, small config, batch 4 x 250 frames ({steps} steps, median of steps 2..{steps}):")
+print(f"training step, small config, batch 4 x 250 frames ({steps} steps, median of steps 2..{steps}; "
+      f"OpenBLAS kernels {kernels} on both sides):")
 print(f"  stickgen-train  {doc['stickgen_threads']:55} {ours:8.0f} frames/s {doc['stickgen_ms_per_step']:7.0f} ms/step")
 for r in py:
     print(f"  PyTorch {r['torch_version']:8} torch {r['torch_threads']}, OpenBLAS {r['blas_threads']:<36} "

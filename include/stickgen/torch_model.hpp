@@ -166,6 +166,18 @@ TORCH_MODULE(StickFigureTransformer);
 // parallelises the GEMMs that dominate the step. Both at >1 oversubscribes. See docs/TRAINING.md.
 void set_compute_threads(int threads);
 
+// OpenBLAS picks its kernels once, when the library loads, from the CPU's model number. A release older
+// than the CPU (Debian 12's 0.3.21 on Intel's Emerald Rapids, model 207) does not know it and falls back
+// to its generic SSE3 kernels ("Prescott"): 4-5x slower matrix products and 2.5x slower training steps,
+// measured on the 2-core machine. When that happened on a CPU with AVX2 or AVX-512, this runs the program
+// again (execv of /proc/self/exe with the same argv) with OPENBLAS_CORETYPE set to the newest kernels
+// the CPU supports, so it must be called first thing in main. It returns when nothing needs changing:
+// OpenBLAS is not loaded, already chose a specific core, or the user set OPENBLAS_CORETYPE.
+void use_blas_kernels_for_this_cpu(char** argv);
+
+// The OpenBLAS kernel set in use ("SkylakeX", "Prescott", ...), or "" without OpenBLAS.
+std::string blas_kernels();
+
 // Re-initialises a model for training from scratch the GPT-2 way instead of the reference's
 // xavier-everywhere: Linear weights N(0, 0.02), biases 0, the residual branches' output projections
 // N(0, 0.02 / sqrt(2 * num_layers)), the pose head's last layer 0 (a residual head then starts by

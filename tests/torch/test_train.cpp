@@ -88,6 +88,19 @@ void train_tiny(const fs::path& dir, const std::string& name, int steps) {
   train::run_training(c);
 }
 
+// `stickgen-train train` of the tiny config (written to dir/tiny.yaml; free rollouts from the start) on
+// dir/data into `out`, one thread, with `env` assignments before the command and `extra` flags after it.
+test::CommandResult train_cli(const fs::path& dir, const fs::path& out, const std::string& env, const std::string& extra) {
+  const auto cfg = dir / "tiny.yaml";
+  std::ofstream(cfg) << "model:\n  preset: tiny\n  embedding_dim: 1024\ntraining:\n  batch_size: 3\n  grad_accum_steps: 2\n"
+                        "  max_steps: 12\n  warmup_steps: 3\n  learning_rate: 0.002\n  val_every: 4\n  val_sequences: 6\n"
+                        "  rollout_sequences: 2\n  log_every: 2\n  max_frames: 40\n  free_rollout: 0.5\n"
+                        "  scheduled_sampling_start: 0\n";
+  return test::run_command(env + " STICKGEN_THREADS=1 " + test::shell_quote(test::stickgen_train_bin()) + " train --config " +
+                           test::shell_quote(cfg.string()) + " --data " + test::shell_quote((dir / "data").string()) +
+                           " --output " + test::shell_quote(out.string()) + extra);
+}
+
 }  // namespace
 
 TEST(TrainConfig, ReadsReferenceKeysAndRejectsTypos) {
@@ -155,17 +168,9 @@ TEST(Train, TinyRunLearnsAndWritesLoadableModels) {
 TEST(Train, KillThenResumeEqualsUninterruptedRun) {
   test::TempDir dir;
   write_tiny_dataset(dir / "data", 18);
-  const auto cfg = dir / "tiny.yaml";
-  std::ofstream(cfg) << "model:\n  preset: tiny\n  embedding_dim: 1024\ntraining:\n  batch_size: 3\n  grad_accum_steps: 2\n"
-                        "  max_steps: 12\n  warmup_steps: 3\n  learning_rate: 0.002\n  val_every: 4\n  val_sequences: 6\n"
-                        "  rollout_sequences: 2\n  log_every: 2\n  max_frames: 40\n  free_rollout: 0.5\n"
-                        "  scheduled_sampling_start: 0\n";
-  const std::string bin = test::stickgen_train_bin();
-  ASSERT_FALSE(bin.empty()) << "stickgen-train is not built";
+  ASSERT_FALSE(test::stickgen_train_bin().empty()) << "stickgen-train is not built";
   auto train_into = [&](const fs::path& out, const std::string& env, const std::string& extra) {
-    return test::run_command(env + " STICKGEN_THREADS=1 " + test::shell_quote(bin) + " train --config " +
-                             test::shell_quote(cfg.string()) + " --data " + test::shell_quote((dir / "data").string()) +
-                             " --output " + test::shell_quote(out.string()) + extra);
+    return train_cli(dir.path(), out, env, extra);
   };
   // Killed with SIGKILL right after step 6 (its last checkpoint is from step 4), then resumed.
   auto killed = train_into(dir / "killed", "STICKGEN_KILL_AFTER_STEP=6", "");
@@ -190,6 +195,31 @@ TEST(Train, KillThenResumeEqualsUninterruptedRun) {
   std::sort(unique.begin(), unique.end());
   unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
   EXPECT_EQ(unique.size(), steps.size());
+}
+
+// On a CPU with AVX2 training never runs OpenBLAS's generic SSE3 kernels ("Prescott", 4-5x slower
+// matrix products): stickgen-train re-runs itself with OPENBLAS_CORETYPE when OpenBLAS did not recognise
+// the CPU (torch_model::use_blas_kernels_for_this_cpu), and keeps the kernels a user asked for.
+TEST(Train, RunsTheBlasKernelsThisCpuSupports) {
+  test::TempDir dir;
+  write_tiny_dataset(dir / "data", 18);
+  ASSERT_FALSE(test::stickgen_train_bin().empty()) << "stickgen-train is not built";
+  auto kernels = [&](const std::string& env, const std::string& name) {
+    auto r = train_cli(dir.path(), dir / name, "env -u OPENBLAS_CORETYPE " + env, " --max-steps 1");
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    const std::string key = "OpenBLAS kernels ";
+    const size_t at = r.output.find(key);
+    if (at == std::string::npos) return std::string();
+    const size_t from = at + key.size();
+    return r.output.substr(from, r.output.find_first_of(" \n", from) - from);
+  };
+  const std::string chosen = kernels("", "chosen");
+  if (chosen.empty()) GTEST_SKIP() << "this LibTorch does not use OpenBLAS";
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2")) {
+    EXPECT_NE(chosen, "Prescott");
+  }
+  EXPECT_EQ(kernels("OPENBLAS_CORETYPE=Prescott", "asked"), "Prescott");
 }
 
 // Free rollouts change what the model is trained on (their inputs are its own predictions) and are

@@ -32,6 +32,7 @@ CommandRegistration::CommandRegistration(int order, CommandFn fn) { registry().e
 }  // namespace stickgen::cli
 
 int main(int argc, char** argv) {
+  stickgen::torch_model::use_blas_kernels_for_this_cpu(argv);
   CLI::App app{"stickgen-train: train, fine-tune and convert StickFigureTransformer models", "stickgen-train"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "stickgen-train 0.1.0");

@@ -1,7 +1,11 @@
 // StickFigureTransformer in LibTorch (SPEC §2) and its model files.
 #include <dlfcn.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <set>
 
 #include "stickgen/safetensors.hpp"
@@ -328,6 +332,30 @@ void set_compute_threads(int threads) {
   } catch (const std::exception&) {
     // the inter-op pool already started (it can be sized only once); intra-op is what matters here
   }
+}
+
+std::string blas_kernels() {
+  using CoreName = char* (*)();
+  auto* name = reinterpret_cast<CoreName>(::dlsym(RTLD_DEFAULT, "openblas_get_corename"));
+  return name ? std::string(name()) : std::string();
+}
+
+void use_blas_kernels_for_this_cpu(char** argv) {
+  if (std::getenv("OPENBLAS_CORETYPE")) return;  // chosen by the user, or by the run that re-ran us
+  std::string core = blas_kernels();
+  std::transform(core.begin(), core.end(), core.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (core != "prescott") return;  // no OpenBLAS, or it recognised the CPU
+  const char* better = nullptr;
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
+    better = "SkylakeX";
+  else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    better = "Haswell";
+  if (!better) return;
+  ::setenv("OPENBLAS_CORETYPE", better, 1);
+  ::execv("/proc/self/exe", argv);
+  ::unsetenv("OPENBLAS_CORETYPE");  // execv failed: go on with the generic kernels
 }
 
 int64_t count_parameters(StickFigureTransformer& model) {

@@ -602,11 +602,13 @@ TrainResult train_loop(TrainConfig c, const fs::path& out_dir, torch_model::Stic
   log.open(out_dir / "log.jsonl", state.step);
   using GetThreads = int (*)();
   auto* blas_threads = reinterpret_cast<GetThreads>(::dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  const std::string blas = torch_model::blas_kernels();
   std::fprintf(stderr,
                "stickgen-train: %s on %zu sequences (%zu validation), %lld micro-batches/epoch, %d steps, "
-               "%d BLAS thread(s)\n",
+               "%d BLAS thread(s)%s%s\n",
                c.stage.c_str(), train_set.sequences.size(), val_set.sequences.size(),
-               static_cast<long long>(batches_per_epoch), total_steps, blas_threads ? blas_threads() : 1);
+               static_cast<long long>(batches_per_epoch), total_steps, blas_threads ? blas_threads() : 1,
+               blas.empty() ? "" : ", OpenBLAS kernels ", blas.c_str());
 
   model->train();
   Progress progress(c.stage, total_steps, "steps");
