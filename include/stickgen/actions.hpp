@@ -30,6 +30,12 @@ std::span<const ActionInfo> actions();
 const ActionInfo& action_info(int id);  // throws Error for an id outside [0, 64)
 std::optional<int> action_id(std::string_view name);  // exact name, e.g. "lie_down"
 std::string_view action_name(int id);                  // "" for kNoAction/out of range
+// Whether a figure performing the action keeps a foot (or, lying, its body) on the ground throughout:
+// true for 41 actions (the standing, sitting and lying ones), false for locomotion, jumps, crawling,
+// climbing, swimming, flying, falling and the like, and for kNoAction. Measured on the synthesised SFT
+// training split: the figure's lowest point is within 0.01 units of the ground in at least 95 % of the
+// frames labelled with these actions (the rest are transitions); docs/RUNTIME.md, "Ground contact".
+bool keeps_a_foot_down(int id);
 
 // Named ids for code that refers to specific actions.
 namespace act {

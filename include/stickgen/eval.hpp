@@ -125,6 +125,7 @@ struct EvalOptions {
   int candidates = GenerateOptions{}.candidates;   // candidate takes (GenerateOptions::candidates)
   float candidate_seconds = GenerateOptions{}.candidate_seconds;
   bool draw_hypotheses = GenerateOptions{}.draw_hypotheses;  // (GenerateOptions::draw_hypotheses)
+  bool ground_contact = GenerateOptions{}.ground_contact;    // (GenerateOptions::ground_contact)
   int diversity_pairs = 200, multimodality_pairs = 10;
   bool progress = true;
   std::filesystem::path samples_dir;  // when set: the first clip of every action and of the first 20 prompts as .motion

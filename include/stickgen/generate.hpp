@@ -72,8 +72,18 @@ struct GenerateOptions {
   // head's logits (seeded by `seed`; true), or always follows the likeliest (false). Ignored by a
   // model with a single pose head.
   bool draw_hypotheses = true;
+  // Ground contact: while an actor performs an action that keeps a foot down (keeps_a_foot_down), a
+  // generated frame whose lowest point floats less than kGroundContactUnits above the ground is lowered
+  // onto it (the model lets standing figures drift a few hundredths up, and the evaluator then reads
+  // typing as "hug"; docs/RUNTIME.md, "Ground contact"). The lowered frame is what the model is fed next.
+  bool ground_contact = true;
   int threads = 1;
 };
+
+// How far above the ground (in the motion's units; a figure is about 2 tall) a frame of an action that
+// keeps a foot down still counts as floating and is lowered (GenerateOptions::ground_contact). Higher
+// is a lift the action means (a kick's raised foot never is the lowest point; a hop within a dance is).
+inline constexpr float kGroundContactUnits = 0.1f;
 
 // The text encoder a model was trained with (its "stickgen.text_encoder" metadata; hashed-v1 when
 // absent). Throws Error if the model names an encoder this build cannot construct.

@@ -64,6 +64,8 @@ void add_eval(CLI::App& app) {
          "--hypothesis", [a](const std::string& v) { a->o.draw_hypotheses = v == "draw"; },
          "For a model with pose hypotheses: draw or likeliest (as stickgen generate; default draw)")
       ->check(CLI::IsMember({"draw", "likeliest"}));
+  cmd->add_flag_callback("--no-ground-contact", [a] { a->o.ground_contact = false; },
+                         "Leave generated figures floating (as stickgen generate)");
   cmd->add_option("-j,--threads", a->o.threads, "Worker threads (0 = all cores)")->check(CLI::Range(0, 256));
   cmd->add_option("--save-samples", a->samples, "Write the first generated clip of every action and of the first 20 prompts (.motion) here");
   cmd->add_option("--model-card", a->model_card, "Also write the model card here (needs --bench)");

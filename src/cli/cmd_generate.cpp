@@ -37,6 +37,7 @@ struct GenerateArgs {
   int candidates = GenerateOptions{}.candidates;
   std::string hypothesis = GenerateOptions{}.draw_hypotheses ? "draw" : "likeliest";
   float candidate_seconds = GenerateOptions{}.candidate_seconds;
+  bool no_ground_contact = !GenerateOptions{}.ground_contact;
   int threads = 1;
   std::string size = "640x480", style = "normal", camera = "auto";
   int max_actors = 3;
@@ -137,6 +138,7 @@ Clip run_model(const GenerateArgs& a, const Plan& plan, std::string& engine_note
   go.candidates = a.candidates;
   go.candidate_seconds = a.candidate_seconds;
   go.draw_hypotheses = a.hypothesis == "draw";
+  go.ground_contact = !a.no_ground_contact;
   go.threads = a.threads;
   Clip clip = generate_clip(model, req, go);
   clip.description = plan.prompt;
@@ -189,6 +191,9 @@ void add_generate(CLI::App& app) {
                   "Model engine, for a model with pose hypotheses: draw one each frame by the model's odds, or follow the likeliest")
       ->check(CLI::IsMember({"draw", "likeliest"}))
       ->capture_default_str();
+  cmd->add_flag("--no-ground-contact", args->no_ground_contact,
+                "Model engine: leave figures floating where the model put them (by default a figure performing an action "
+                "that keeps a foot down is lowered onto the ground when it floats less than 0.1 units above it)");
   cmd->add_option("--threads", args->threads, "Model engine: compute threads")->check(CLI::Range(1, 64));
   cmd->add_flag("-q,--quiet", args->quiet, "No progress or summary");
   cmd->callback([args] {

@@ -487,6 +487,7 @@ json evaluate(const EvalOptions& o) {
     go.candidates = o.candidates;
     go.candidate_seconds = o.candidate_seconds;
     go.draw_hypotheses = o.draw_hypotheses;
+    go.ground_contact = o.ground_contact;
     return go;
   };
   gen_progress.phase("action-conditioned generation");
@@ -573,7 +574,7 @@ json evaluate(const EvalOptions& o) {
                        {"prompt_seconds", o.prompt_seconds},
                        {"prompts", suite.size()},
                        {"max_frames", o.max_frames},
-                       {"noise", o.noise}, {"guidance", o.guidance}, {"prime_seconds", o.prime}, {"candidates", o.candidates}, {"candidate_seconds", o.candidate_seconds}, {"draw_hypotheses", o.draw_hypotheses},
+                       {"noise", o.noise}, {"guidance", o.guidance}, {"prime_seconds", o.prime}, {"candidates", o.candidates}, {"candidate_seconds", o.candidate_seconds}, {"draw_hypotheses", o.draw_hypotheses}, {"ground_contact", o.ground_contact},
                        {"guidance_scope", "segments the prime did not start"},
                        {"prime_scope", "each actor's first action; a pair's interaction synthesised as a pair"},
                        {"diversity_pairs", o.diversity_pairs},

@@ -1,6 +1,8 @@
 #include "stickgen/actions.hpp"
 
+#include <algorithm>
 #include <array>
+#include <iterator>
 #include <string>
 
 #include "stickgen/common.hpp"
@@ -107,6 +109,18 @@ std::optional<int> action_id(std::string_view name) {
 std::string_view action_name(int id) {
   if (id < 0 || id >= kNumActions) return {};
   return kActions[id].name;
+}
+
+bool keeps_a_foot_down(int id) {
+  using namespace act;
+  static constexpr int kGrounded[] = {
+      idle,     wave,    talk,      shout,    whisper,      sing,         point,   clap,       batting,  catching,
+      fielding, throwing, fight,    punch,    kick,         sit,          stand,   kneel,      lie_down, eating,
+      drinking, reading, typing,    looking_around, cry,    laugh,        handshake, hug,      high_five, fight_stance,
+      turn,     crouch,  bow,       spin,     push,         pull,         lift,    squat,      stretch,  salute,
+      shrug};
+  static_assert(std::size(kGrounded) == 41);
+  return std::find(std::begin(kGrounded), std::end(kGrounded), id) != std::end(kGrounded);
 }
 
 }  // namespace stickgen

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "stickgen/actions.hpp"
 #include "stickgen/augment.hpp"
 #include "stickgen/common.hpp"
 #include "stickgen/model_config.hpp"
@@ -179,6 +180,14 @@ void keep_above_ground(float* pose, int dims) {
   float lowest = 0.f;
   for (int k = 1; k < dims; k += 2) lowest = std::min(lowest, pose[k]);
   if (lowest < 0.f)
+    for (int k = 1; k < dims; k += 2) pose[k] -= lowest;
+}
+
+// A frame floating less than kGroundContactUnits above the ground is lowered onto it.
+void settle_on_ground(float* pose, int dims) {
+  float lowest = pose[1];
+  for (int k = 3; k < dims; k += 2) lowest = std::min(lowest, pose[k]);
+  if (lowest > 0.f && lowest < kGroundContactUnits)
     for (int k = 1; k < dims; k += 2) pose[k] -= lowest;
 }
 
@@ -516,6 +525,7 @@ Clip generate_take(const Model& model, const GenerationRequest& req, const Gener
       space.decode_pose(predicted.data(), next_root_x, pose);
       reconcile_pose(s, pose, ref_lengths[r % A].data());
       keep_above_ground(pose, D);
+      if (options.ground_contact && keeps_a_foot_down(work.action(t + 1, r))) settle_on_ground(pose, D);
       if (sign[r] < 0) turn_around(s, pose, root_position(s, pose).x);
     }
     if (K > 1 && recent_frames >= select_every && t + 2 < total) {
