@@ -191,9 +191,12 @@ void add_generate(CLI::App& app) {
                   "Model engine, for a model with pose hypotheses: draw one each frame by the model's odds, or follow the likeliest")
       ->check(CLI::IsMember({"draw", "likeliest"}))
       ->capture_default_str();
-  cmd->add_flag("--no-ground-contact", args->no_ground_contact,
+  char ground_help[256];
+  std::snprintf(ground_help, sizeof ground_help,
                 "Model engine: leave figures floating where the model put them (by default a figure performing an action "
-                "that keeps a foot down is lowered onto the ground when it floats less than 0.1 units above it)");
+                "that keeps a foot down is lowered onto the ground when it floats less than %.1f units above it)",
+                kGroundContactUnits);
+  cmd->add_flag("--no-ground-contact", args->no_ground_contact, ground_help);
   cmd->add_option("--threads", args->threads, "Model engine: compute threads")->check(CLI::Range(1, 64));
   cmd->add_flag("-q,--quiet", args->quiet, "No progress or summary");
   cmd->callback([args] {

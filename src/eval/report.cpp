@@ -65,7 +65,8 @@ std::string generation_settings(const json& r) {
                    : "; from a standing pose";
   }
   if (options.contains("ground_contact") && options["ground_contact"].is_boolean() && options["ground_contact"].get<bool>())
-    s += "; a figure floating less than 0.1 units above the ground in an action that keeps a foot down is lowered onto it";
+    s += "; a figure floating less than " + fmt(kGroundContactUnits, 1) +
+         " units above the ground in an action that keeps a foot down is lowered onto it";
   return s + ".";
 }
 std::string count(double v) {

@@ -175,19 +175,12 @@ std::vector<std::vector<std::vector<float>>> pair_prime(SkeletonFormat format, i
   return poses;
 }
 
-// Lifts a pose whose lowest point is below the ground back onto it.
-void keep_above_ground(float* pose, int dims) {
-  float lowest = 0.f;
-  for (int k = 1; k < dims; k += 2) lowest = std::min(lowest, pose[k]);
-  if (lowest < 0.f)
-    for (int k = 1; k < dims; k += 2) pose[k] -= lowest;
-}
-
-// A frame floating less than kGroundContactUnits above the ground is lowered onto it.
-void settle_on_ground(float* pose, int dims) {
+// Lifts a pose whose lowest point is below the ground back onto it; with `settle` (ground contact) also
+// lowers one that floats less than kGroundContactUnits above it.
+void place_on_ground(float* pose, int dims, bool settle) {
   float lowest = pose[1];
   for (int k = 3; k < dims; k += 2) lowest = std::min(lowest, pose[k]);
-  if (lowest > 0.f && lowest < kGroundContactUnits)
+  if (lowest < 0.f || (settle && lowest > 0.f && lowest < kGroundContactUnits))
     for (int k = 1; k < dims; k += 2) pose[k] -= lowest;
 }
 
@@ -524,8 +517,7 @@ Clip generate_take(const Model& model, const GenerationRequest& req, const Gener
       space.next_from_head(&motion[static_cast<size_t>(r) * D], head_row, predicted.data());
       space.decode_pose(predicted.data(), next_root_x, pose);
       reconcile_pose(s, pose, ref_lengths[r % A].data());
-      keep_above_ground(pose, D);
-      if (options.ground_contact && keeps_a_foot_down(work.action(t + 1, r))) settle_on_ground(pose, D);
+      place_on_ground(pose, D, options.ground_contact && keeps_a_foot_down(work.action(t + 1, r)));
       if (sign[r] < 0) turn_around(s, pose, root_position(s, pose).x);
     }
     if (K > 1 && recent_frames >= select_every && t + 2 < total) {
