@@ -59,6 +59,9 @@ struct GenerateOptions {
   // shipped model: 53 % of single-action clips recognised from a standing start with guidance 2, 64 %
   // with 0.32 s of priming and guidance 1.5; docs/RUNTIME.md). Capped one frame short of the clip;
   // ignored when continuing a clip (its frames are the context). 0 = decode from the standing pose.
+  // The engine performs it with the standard figure and style, and its free choices (the phases of
+  // breathing and idle sway, which way a spin turns, whether a get-up starts lying or sitting) are
+  // drawn from prime_seed(seed, actor), so each seed opens its take its own way.
   float prime_seconds = 0.32f;
   // Candidates: this many copies of the take decode side by side, each with its own noise, and every
   // `candidate_seconds` the one whose motion the model's own action head (reading it without the
@@ -84,6 +87,10 @@ struct GenerateOptions {
 // keeps a foot down still counts as floating and is lowered (GenerateOptions::ground_contact). Higher
 // is a lift the action means (a kick's raised foot never is the lowest point; a hop within a dance is).
 inline constexpr float kGroundContactUnits = 0.1f;
+
+// The procedural engine's seed (SynthOptions::seed) for the prime of actor `actor` (a pair primed
+// together: the lower of the two) of a take with GenerateOptions::seed `seed`.
+inline constexpr uint64_t prime_seed(uint64_t seed, int actor) { return seed * 7919u + static_cast<uint64_t>(actor); }
 
 // The text encoder a model was trained with (its "stickgen.text_encoder" metadata; hashed-v1 when
 // absent). Throws Error if the model names an encoder this build cannot construct.

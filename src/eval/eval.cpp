@@ -226,6 +226,19 @@ struct Tally {
   }
   double top1() const { return n ? static_cast<double>(ok1) / n : 0; }
   double top5() const { return n ? static_cast<double>(ok5) / n : 0; }
+  // Standard error of top1() from sampling: every label's clips are a binomial sample of how often the
+  // generator gets that label right, and top1() is their weighted mean (stratified by label). It is a
+  // lower bound (a label that scored 0 or 1 contributes nothing, although it may not be exactly so).
+  double top1_stderr() const {
+    if (n == 0) return 0;
+    double var = 0;
+    for (const auto& [l, p] : per) {
+      if (p[0] < 2) continue;
+      const double q = static_cast<double>(p[1]) / p[0], w = static_cast<double>(p[0]) / n;
+      var += w * w * q * (1 - q) / (p[0] - 1);
+    }
+    return std::sqrt(var);
+  }
   double balanced() const {
     double s = 0;
     for (const auto& [l, p] : per) s += static_cast<double>(p[1]) / p[0];
@@ -690,6 +703,7 @@ json evaluate(const EvalOptions& o) {
   }
   result["generation"] = {{"clips", gen.size()},
                           {"top1", gen_tally.top1()},
+                          {"top1_stderr", gen_tally.top1_stderr()},
                           {"top5", gen_tally.top5()},
                           {"fid", fid},
                           {"fid_real_halves", fid_halves},

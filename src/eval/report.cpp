@@ -120,9 +120,20 @@ std::vector<std::vector<std::string>> card_rows(const json& r) {
   };
 }
 
+// What the ± after generated top-1 means (nothing for older eval files, which lack it).
+std::string sampling_note(const json& r) {
+  if (!(r.contains("generation") && r["generation"].contains("top1_stderr"))) return "";
+  return " The ± after generated top-1 is its 95 % sampling interval (1.96 standard errors, each action's clips a "
+         "binomial sample): it covers the sampling of clips, not the choice of seed or settings.";
+}
+
 std::vector<std::vector<std::string>> generation_rows(const json& r) {
+  std::string top1 = pct(num(r, "generation.top1"));
+  // The sampling error of a fixed number of clips per action (older eval files lack it).
+  if (r.contains("generation") && r["generation"].contains("top1_stderr") && r["generation"]["top1_stderr"].is_number())
+    top1 += " ± " + fmt(100.0 * 1.96 * r["generation"]["top1_stderr"].get<double>(), 1);
   return {
-      {"evaluator top-1 accuracy of generated clips", pct(num(r, "generation.top1")),
+      {"evaluator top-1 accuracy of generated clips", top1,
        "real test clips " + pct(num(r, "real.top1")) + " (ratio " + fmt(num(r, "ceiling_ratio"), 2) + ")"},
       {"evaluator top-5 accuracy of generated clips", pct(num(r, "generation.top5")), "real " + pct(num(r, "real.top5"))},
       {"FID (generated vs real test)", fmt(num(r, "generation.fid"), 2),
@@ -169,7 +180,7 @@ std::string eval_markdown(const json& r) {
   md << "Seed " << count(num(r, "options.seed")) << ", " << count(num(r, "options.samples_per_action")) << " generated clips per action ("
      << fmt(num(r, "options.action_seconds"), 1) << " s, first " << fmt(num(r, "options.warmup_seconds"), 1)
      << " s not scored), " << count(num(r, "options.prompts")) << " prompts of " << fmt(num(r, "options.prompt_seconds"), 1)
-     << " s. " << generation_settings(r) << " Definitions: docs/EVALUATION.md.\n\n";
+     << " s. " << generation_settings(r) << sampling_note(r) << " Definitions: docs/EVALUATION.md.\n\n";
   md << "## The card's metrics\n\n" << table({"metric", "model", "reference"}, card_rows(r)) << "\n";
   md << "## Generation (action-to-motion protocol) and text fidelity\n\n"
      << table({"metric", "model", "reference"}, generation_rows(r)) << "\n";
@@ -343,8 +354,9 @@ std::string model_card_markdown(const json& e, const json& b) {
 
   md << "## Generation quality (ACTOR / Action2Motion protocol) and text fidelity\n\n"
      << table({"metric", "value", "reference"}, generation_rows(e)) << "\n";
-  md << generation_settings(e) << " The first " << fmt(num(e, "options.warmup_seconds"), 1)
-     << " s of each action clip are not scored.\n\n";
+  md << generation_settings(e) << " " << count(num(e, "options.samples_per_action")) << " clips per action, "
+     << fmt(num(e, "options.action_seconds"), 1) << " s each; the first " << fmt(num(e, "options.warmup_seconds"), 1)
+     << " s of each are not scored." << sampling_note(e) << "\n\n";
   md << "Scored by an independent action-recognition network (`" << str(e["evaluator"], "path")
      << "`, a temporal conv net trained only on the training split) whose penultimate 128-d features are the FID space; "
         "FID uses an exact matrix square root (symmetric eigendecomposition).\n\n";

@@ -101,11 +101,13 @@ namespace {
 
 constexpr float kTurnSeconds = 0.5f;  // a figure turning to face the other way (about the synthesised turn's)
 
-// The procedural engine's standard take of `plan` (no random variation) at `fps`.
-Clip engine_take(const Plan& plan, SkeletonFormat format, float fps) {
+// The procedural engine's take of `plan` at `fps` with the standard figure and style (vary = false);
+// `seed` draws the engine's free choices (life layer phases, a spin's direction...).
+Clip engine_take(const Plan& plan, SkeletonFormat format, float fps, uint64_t seed = 0) {
   SynthOptions opts;
   opts.format = format;
   opts.vary = false;
+  opts.seed = seed;
   opts.fps = fps;
   return synthesize(plan, opts);
 }
@@ -132,11 +134,11 @@ std::vector<float> standing_pose(SkeletonFormat format, float start_x, int facin
 // at x = start_x, then turned to face `facing` (mirrored about start_x, so travel goes that way too):
 // the same turn generation applies to a left-facing actor, so both facings get the same prime.
 std::vector<std::vector<float>> procedural_prime(SkeletonFormat format, int action, float seconds, float start_x,
-                                                 int facing, int frames, float fps) {
+                                                 int facing, int frames, float fps, uint64_t seed) {
   SingleAction single;
   single.action = action;
   single.seconds = std::max(seconds, frames / fps);  // paced as the engine paces the whole segment
-  const Clip c = engine_take(single_action_plan(single), format, fps);
+  const Clip c = engine_take(single_action_plan(single), format, fps, seed);
   const float dx = start_x - root_position(schema(format), c.pose(0, 0)).x;
   std::vector<std::vector<float>> poses;
   for (int t = 0; t < frames; ++t) {
@@ -151,7 +153,7 @@ std::vector<std::vector<float>> procedural_prime(SkeletonFormat format, int acti
 // for a segment of `seconds`: [actor][frame] poses, the pair's midpoint kept where the request put it.
 std::vector<std::vector<std::vector<float>>> pair_prime(SkeletonFormat format, int action, float seconds,
                                                          const float start_x[2], const int facing[2], int frames,
-                                                         float fps) {
+                                                         float fps, uint64_t seed) {
   SingleAction single;
   single.action = action;
   single.seconds = std::max(seconds, frames / fps);
@@ -165,7 +167,7 @@ std::vector<std::vector<std::vector<float>>> pair_prime(SkeletonFormat format, i
     plan.actors[i].facing = facing[i];
     plan.actors[i].timeline.front().target_actor = 1 - i;  // each the other's partner
   }
-  const Clip c = engine_take(plan, format, fps);
+  const Clip c = engine_take(plan, format, fps, seed);
   const SkeletonSchema& s = schema(format);
   const float dx = 0.5f * (start_x[0] + start_x[1]) -
                    0.5f * (root_position(s, c.pose(0, 0)).x + root_position(s, c.pose(0, 1)).x);
@@ -289,7 +291,8 @@ Clip generate_take(const Model& model, const GenerationRequest& req, const Gener
         const float xs[2] = {req.start_x[a], req.start_x[b]};
         const int fs[2] = {req.facing[a], req.facing[b]};
         const int run = std::min(primed_run[a], primed_run[b]);
-        const auto poses = pair_prime(*format, req.actions[a][0], run / req.fps, xs, fs, prime, req.fps);
+        const auto poses =
+            pair_prime(*format, req.actions[a][0], run / req.fps, xs, fs, prime, req.fps, prime_seed(options.seed, a));
         for (int t = 0; t < prime; ++t) {
           std::copy(poses[0][t].begin(), poses[0][t].end(), out.pose(t, a));
           std::copy(poses[1][t].begin(), poses[1][t].end(), out.pose(t, b));
@@ -297,7 +300,8 @@ Clip generate_take(const Model& model, const GenerationRequest& req, const Gener
       }
     } else if (primed[a]) {
       const auto poses =
-          procedural_prime(*format, req.actions[a][0], primed_run[a] / req.fps, req.start_x[a], req.facing[a], prime, req.fps);
+          procedural_prime(*format, req.actions[a][0], primed_run[a] / req.fps, req.start_x[a], req.facing[a], prime,
+                           req.fps, prime_seed(options.seed, a));
       for (int t = 0; t < prime; ++t) std::copy(poses[t].begin(), poses[t].end(), out.pose(t, a));
     } else {
       auto pose = standing_pose(*format, req.start_x[a], req.facing[a]);

@@ -4,6 +4,7 @@
 // the charts and the model card are written, and the numbers do not depend on the thread count.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <random>
@@ -183,6 +184,26 @@ TEST(Eval, RandomWeightsScoreWorseThanATrainedTinyModelOnEveryGenerationMetric) 
   EXPECT_GT(t["real"]["top1"].get<double>(), 0.8);
   EXPECT_LT(t["generation"]["fid_real_halves"].get<double>(), t["generation"]["fid"].get<double>());
   EXPECT_EQ(t["real"]["top1"], r["real"]["top1"]);
+  // Generated top-1's sampling error: recomputed from the per-action results (10 clips each, a binomial
+  // sample per action, top-1 their mean), and shown as a 95 % interval in the report.
+  for (const json* e : {&r, &t}) {
+    const json& g = (*e)["generation"];
+    double var = 0, clips = 0;
+    for (const auto& [name, a] : g["per_action"].items()) clips += a["samples"].get<double>();
+    for (const auto& [name, a] : g["per_action"].items()) {
+      const double n = a["samples"].get<double>(), p = a["top1"].get<double>();
+      var += (n / clips) * (n / clips) * p * (1 - p) / (n - 1);
+    }
+    EXPECT_NEAR(g["top1_stderr"].get<double>(), std::sqrt(var), 1e-9);
+    EXPECT_LE(g["top1_stderr"].get<double>(), 0.5 / std::sqrt(9.0));  // the most a mean of 10-clip binomials can have
+  }
+  {
+    const std::string report = read_file(dir / "eval-trained" / "report.md");
+    char interval[32];
+    std::snprintf(interval, sizeof interval, " ± %.1f", 100.0 * 1.96 * t["generation"]["top1_stderr"].get<double>());
+    EXPECT_NE(report.find(interval), std::string::npos) << interval;
+    EXPECT_NE(report.find("95 % sampling interval"), std::string::npos);
+  }
 
   // Deterministic for a seed, whatever the thread count.
   ASSERT_RUNS(eval("random", "eval-random-1", 1));
