@@ -120,18 +120,21 @@ std::vector<std::vector<std::string>> card_rows(const json& r) {
   };
 }
 
-// What the ± after generated top-1 means (nothing for older eval files, which lack it).
+// Generated top-1's sampling error (eval.json generation.top1_stderr); older eval files lack it.
+bool has_top1_stderr(const json& r) {
+  return r.contains("generation") && r["generation"].contains("top1_stderr") && r["generation"]["top1_stderr"].is_number();
+}
+
+// What the ± after generated top-1 means (nothing for older eval files).
 std::string sampling_note(const json& r) {
-  if (!(r.contains("generation") && r["generation"].contains("top1_stderr"))) return "";
+  if (!has_top1_stderr(r)) return "";
   return " The ± after generated top-1 is its 95 % sampling interval (1.96 standard errors, each action's clips a "
          "binomial sample): it covers the sampling of clips, not the choice of seed or settings.";
 }
 
 std::vector<std::vector<std::string>> generation_rows(const json& r) {
   std::string top1 = pct(num(r, "generation.top1"));
-  // The sampling error of a fixed number of clips per action (older eval files lack it).
-  if (r.contains("generation") && r["generation"].contains("top1_stderr") && r["generation"]["top1_stderr"].is_number())
-    top1 += " ± " + fmt(100.0 * 1.96 * r["generation"]["top1_stderr"].get<double>(), 1);
+  if (has_top1_stderr(r)) top1 += " ± " + fmt(100.0 * 1.96 * num(r, "generation.top1_stderr"), 1);
   return {
       {"evaluator top-1 accuracy of generated clips", top1,
        "real test clips " + pct(num(r, "real.top1")) + " (ratio " + fmt(num(r, "ceiling_ratio"), 2) + ")"},
