@@ -279,7 +279,8 @@ TEST(Generate, TrainedTinyModelDrivesAValidClip) {
 
 TEST(TrainConfig, ShippedConfigsParseWithTheCardArchitectures) {
   const std::pair<const char*, int64_t> expected[] = {
-      {"small.yaml", 7248894}, {"sft_small.yaml", 7248894}, {"rollout_small.yaml", 7248894}, {"medium.yaml", 20595646}, {"large.yaml", 44619646}};
+      {"small.yaml", 7248894}, {"sft_small.yaml", 7248894}, {"rollout_small.yaml", 7248894},
+      {"rollout_phase_small.yaml", 7248894}, {"medium.yaml", 20595646}, {"large.yaml", 44619646}};
   for (auto [name, params] : expected) {
     train::TrainConfig c;
     c.load_yaml(test::source_dir() / "configs" / name);
@@ -295,6 +296,13 @@ TEST(TrainConfig, ShippedConfigsParseWithTheCardArchitectures) {
   // The card's 20 passes per clip: 10 epochs over the clips and their turned copies.
   EXPECT_TRUE(sft.turned_copies);
   EXPECT_DOUBLE_EQ(sft.epochs * (sft.turned_copies ? 2 : 1), 20);
+  // The shipped model's last stage: every micro-batch rolled out, phase-matched targets within an action.
+  train::TrainConfig phase;
+  phase.load_yaml(test::source_dir() / "configs" / "rollout_phase_small.yaml");
+  EXPECT_EQ(phase.rollout_target, "nearest");
+  EXPECT_TRUE(phase.rollout_match_action);
+  EXPECT_DOUBLE_EQ(phase.free_rollout, 1.0);
+  EXPECT_EQ(phase.max_steps, 60);
 }
 
 #include "torch/train/window_stats.hpp"
@@ -357,6 +365,87 @@ TEST(Train, WindowStatsWeightsChangeTraining) {
   auto c = tiny_config(dir / "data", dir / "bad");
   c.set("loss_weights.window_speed", "-1");
   EXPECT_THROW(c.validate(), Error);
+}
+
+// Phase-matched rollout targets: a rollout that performs the data's motion late (shifted in time) is
+// matched, frame by frame, to the data frame at its own phase, so its targets are its own continuation
+// and not the data at the same time; frames before the prefix and padded frames are never matched.
+TEST(Train, NearestRolloutTargetsFollowTheRolloutsPhase) {
+  const int64_t T = 60, B = 2, prefix = 5, shift = 7;
+  auto circle = [&](double offset) {  // a periodic motion whose period (20.9 frames) is no whole number
+    auto t = torch::arange(T, torch::kFloat).unsqueeze(-1) + offset;
+    auto one = torch::cat({torch::sin(t * 0.3), torch::cos(t * 0.3), 0.5 * torch::sin(t * 0.6)}, -1);  // [T, 3]
+    return one.unsqueeze(1).expand({T, B, 3}).contiguous();
+  };
+  const torch::Tensor data = circle(0);
+  torch::Tensor rolled = data.clone();
+  rolled.narrow(0, prefix, T - prefix).copy_(circle(shift).narrow(0, prefix, T - prefix));
+  torch::Tensor valid = torch::ones({T, B});
+  valid.narrow(0, 50, T - 50).select(1, 1).zero_();  // item 1: frames 50.. are padding
+  for (int64_t history : {1, 4}) {
+    const torch::Tensor j = train::nearest_data_frames(rolled, data, valid, prefix, history);
+    ASSERT_EQ(j.sizes(), (std::vector<int64_t>{T, B}));
+    for (int64_t b = 0; b < B; ++b) {
+      const int64_t usable = b == 0 ? T : 50;
+      for (int64_t t = 0; t < T; ++t) {
+        const int64_t got = j[t][b].item<int64_t>();
+        if (t < prefix) {
+          EXPECT_EQ(got, t) << "a data frame of the prefix was matched elsewhere";
+        } else {
+          EXPECT_LT(got, usable) << "a padded frame was matched";
+          // Away from the seams (the prefix's end, where the history straddles it, and the window's end,
+          // past which the data has no such phase) the match is the rollout's own phase.
+          if (t >= prefix + history && t + shift < usable) {
+            EXPECT_EQ(got, t + shift) << "t " << t << " b " << b;
+          }
+        }
+      }
+    }
+    // Gathered targets are then the rollout's continuation: data[j + 1] = rolled[t + 1].
+    const torch::Tensor next = train::gather_frames(data.narrow(0, 1, T - 1), j.narrow(0, 0, T - 1).clamp_max(T - 2));
+    const int64_t t = 20;
+    EXPECT_LT((next[t] - rolled[t + 1]).abs().max().item<double>(), 1e-5);
+  }
+  // A time-aligned target would be far from it: the shift is a third of a period.
+  EXPECT_GT((data[21] - rolled[21]).abs().max().item<double>(), 0.5);
+  // Long labels gather too (the action targets follow their frames).
+  const torch::Tensor labels = torch::arange(T, torch::kLong).unsqueeze(1).expand({T, B}).contiguous();
+  const torch::Tensor j = train::nearest_data_frames(rolled, data, valid, prefix, 4);
+  EXPECT_TRUE(torch::equal(train::gather_frames(labels, j), j));
+  // With action labels a frame is matched among its own action's frames only: frame 25 (action 0)
+  // has its phase at frame 32 (action 1), so it is matched elsewhere; unknown labels (-1) match anywhere.
+  const torch::Tensor actions = (torch::arange(T, torch::kLong) >= 30).to(torch::kLong).unsqueeze(1).expand({T, B}).contiguous();
+  const torch::Tensor ja = train::nearest_data_frames(rolled, data, valid, prefix, 4, actions);
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < T; ++t)
+      EXPECT_EQ(actions[ja[t][b].item<int64_t>()][b].item<int64_t>(), actions[t][b].item<int64_t>()) << "t " << t;
+  EXPECT_EQ(j[25][0].item<int64_t>(), 32);
+  EXPECT_NE(ja[25][0].item<int64_t>(), 32);
+  EXPECT_TRUE(torch::equal(train::nearest_data_frames(rolled, data, valid, prefix, 4, torch::full({T, B}, -1, torch::kLong)), j));
+}
+
+// rollout_target is read from configs, rejects unknown values and changes what a run learns.
+TEST(Train, NearestRolloutTargetChangesTraining) {
+  test::TempDir dir;
+  write_tiny_dataset(dir / "data", 18);
+  auto run = [&](const std::string& name, const std::string& target) {
+    return short_run(dir.path(), name, [&](train::TrainConfig& c) {
+      c.free_rollout = 1.0;
+      c.set("training.rollout_target", target);
+    });
+  };
+  EXPECT_FALSE(run("nearest", "nearest") == run("time", "time")) << "phase-matched targets did not change training";
+  auto c = tiny_config(dir / "data", dir / "bad");
+  EXPECT_THROW(c.set("training.rollout_target", "phase"), Error);
+  c.set("training.rollout_match_frames", "0");
+  EXPECT_THROW(c.validate(), Error);
+  c.set("training.rollout_target", "nearest");
+  c.set("training.rollout_match_frames", "6");
+  c.set("training.rollout_match_action", "true");
+  const auto back = train::TrainConfig::from_json(c.to_json());  // what config.json and --resume read
+  EXPECT_EQ(back.rollout_target, "nearest");
+  EXPECT_EQ(back.rollout_match_frames, 6);
+  EXPECT_TRUE(back.rollout_match_action);
 }
 
 // Pose hypotheses: a single-head model split into K hypotheses starts as that head (the first

@@ -88,6 +88,14 @@ const std::map<std::string, Setter>& setters() {
     i("training.rollout_passes", &TrainConfig::rollout_passes);
     d("training.free_rollout", &TrainConfig::free_rollout);
     i("training.free_rollout_prefix", &TrainConfig::free_rollout_prefix);
+    t["training.rollout_target"] = [](TrainConfig& c, const std::string& v) {
+      if (v != "time" && v != "nearest") throw Error("training.rollout_target must be time or nearest, got '" + v + "'");
+      c.rollout_target = v;
+    };
+    i("training.rollout_match_frames", &TrainConfig::rollout_match_frames);
+    t["training.rollout_match_action"] = [](TrainConfig& c, const std::string& v) {
+      c.rollout_match_action = to_bool("training.rollout_match_action", v);
+    };
     d("training.scheduled_sampling", &TrainConfig::scheduled_sampling);
     d("training.scheduled_sampling_start", &TrainConfig::scheduled_sampling_start);
     d("training.action_dropout", &TrainConfig::action_dropout);
@@ -218,7 +226,9 @@ std::string TrainConfig::to_json() const {
                    {"seed", seed}, {"init_from", init_from}, {"max_frames", max_frames}, {"min_frames", min_frames},
                    {"input_noise", input_noise}, {"input_offset_noise", input_offset_noise},
                    {"rollout_passes", rollout_passes}, {"free_rollout", free_rollout},
-                   {"free_rollout_prefix", free_rollout_prefix}, {"init", init}, {"rollout_grad", rollout_grad},
+                   {"free_rollout_prefix", free_rollout_prefix}, {"rollout_target", rollout_target},
+                   {"rollout_match_frames", rollout_match_frames}, {"rollout_match_action", rollout_match_action},
+                   {"init", init}, {"rollout_grad", rollout_grad},
                    {"scheduled_sampling", scheduled_sampling},
                    {"scheduled_sampling_start", scheduled_sampling_start}, {"action_dropout", action_dropout},
                    {"val_every", val_every}, {"val_sequences", val_sequences},
@@ -274,6 +284,7 @@ void TrainConfig::validate() const {
   need(rollout_passes >= 1 && rollout_passes <= 8, "training.rollout_passes must be in [1, 8]");
   need(free_rollout >= 0 && free_rollout <= 1, "training.free_rollout must be in [0, 1]");
   need(free_rollout_prefix >= 1, "training.free_rollout_prefix must be at least 1");
+  need(rollout_match_frames >= 1 && rollout_match_frames <= 64, "training.rollout_match_frames must be in [1, 64]");
   need(w_window_mean >= 0 && w_window_speed >= 0, "loss_weights.window_mean/window_speed must be >= 0");
   need(w_hypothesis >= 0 && hypothesis_share >= 0 && hypothesis_share < 1,
        "loss_weights.hypothesis must be >= 0 and loss_weights.hypothesis_share in [0, 1)");

@@ -40,6 +40,12 @@ struct TrainConfig {
   // back from the drift it builds up over many frames, which two-pass scheduled sampling never shows.
   double free_rollout = 0.0;
   int free_rollout_prefix = 4;        // shortest teacher-forced prefix (frames)
+  // What a rolled frame is asked to predict: "time" = the data frame at the same time; "nearest" = the
+  // data frame after the one whose last rollout_match_frames frames lie nearest to the rollout's (the
+  // data's continuation from the rollout's phase; nearest_data_frames in window_stats.hpp).
+  std::string rollout_target = "time";
+  int rollout_match_frames = 4;
+  bool rollout_match_action = false;  // "nearest": match only among frames of the target frame's action
   double action_dropout = 0.3;        // fraction of sequences trained without action input (action head loss)
   int val_every = 100;      // optimizer steps between validations (and checkpoints)
   int val_sequences = 64;   // validation sequences per evaluation (0 = all)

@@ -95,6 +95,9 @@ struct Batch {
   Tensor target_pose;    // [T, B, D]
   Tensor target_physics; // [T, B, 6]
   Tensor target_action;  // [T, B] long, -100 = ignore
+  // Per-frame pose targets of a free rollout matched by phase (rollout_target "nearest"), and the data
+  // input frames they follow; undefined = target_pose and motion_in (the window statistics always use those).
+  Tensor frame_target, frame_data_in;
   Tensor action_fed;     // [B] bool
   int64_t frames = 0;    // valid target frames
 };
@@ -216,12 +219,14 @@ LossParts compute_loss(const torch_model::ModelOutputs& raw, const Tensor& motio
   LossParts l;
   const Tensor& valid = batch.valid;  // [T, B]
   const Tensor denom = valid.sum().clamp_min(1.0);
+  const bool matched = batch.frame_target.defined();
+  const Tensor& target = matched ? batch.frame_target : batch.target_pose;
   if (head.hypotheses > 1) {
     // Nearest wins: only the hypothesis closest to the target is scored (every other one gets a
     // `hypothesis_share` of its own error), and the logits learn which one that was. Every later term
     // (temporal, window statistics) sees the winner, the output a take that drew it would follow.
     auto means = head.means(raw.pose);                                                   // [T, B, K, D]
-    auto err = (means - head.target_units(batch.target_pose, motion_in).unsqueeze(-2)).pow(2).mean(-1);  // [T, B, K]
+    auto err = (means - head.target_units(target, motion_in).unsqueeze(-2)).pow(2).mean(-1);  // [T, B, K]
     auto win = err.detach().argmin(-1);                                                  // [T, B]
     out.pose = head.next(PoseHead::select(means, win), motion_in);
     const double share = c.hypothesis_share;
@@ -232,13 +237,17 @@ LossParts compute_loss(const torch_model::ModelOutputs& raw, const Tensor& motio
     l.hypothesis = (ce.view_as(valid) * valid).sum() / denom;
   } else {
     out.pose = head.next(raw.pose, motion_in);
-    l.pose = (head.error_units(out.pose - batch.target_pose).pow(2).mean(-1) * valid).sum() / denom;
+    l.pose = (head.error_units(out.pose - target).pow(2).mean(-1) * valid).sum() / denom;
     l.hypothesis = torch::zeros({}, out.pose.options());
   }
   l.physics = ((out.physics - batch.target_physics).pow(2).mean(-1) * valid).sum() / denom;
   if (out.pose.size(0) > 1) {
     auto dv_pred = out.pose.narrow(0, 1, out.pose.size(0) - 1) - out.pose.narrow(0, 0, out.pose.size(0) - 1);
-    auto dv_true = batch.target_pose.narrow(0, 1, out.pose.size(0) - 1) - batch.target_pose.narrow(0, 0, out.pose.size(0) - 1);
+    // The data's change into each target frame: target[t] - target[t-1] for time-aligned targets, the
+    // matched frame's own step for phase-matched ones (consecutive matches need not be consecutive frames).
+    const int64_t n1 = out.pose.size(0) - 1;
+    auto dv_true = matched ? target.narrow(0, 1, n1) - batch.frame_data_in.narrow(0, 1, n1)
+                           : target.narrow(0, 1, n1) - target.narrow(0, 0, n1);
     auto v2 = valid.narrow(0, 1, valid.size(0) - 1) * valid.narrow(0, 0, valid.size(0) - 1);
     l.temporal = (head.error_units(dv_pred - dv_true).pow(2).mean(-1) * v2).sum() / v2.sum().clamp_min(1.0);
   } else {
@@ -681,6 +690,16 @@ TrainResult train_loop(TrainConfig c, const fs::path& out_dir, torch_model::Stic
         const int64_t prefix = torch::randint(c.free_rollout_prefix, hi + 1, {1}).item<int64_t>();
         motion = free_rollout(model, batch, motion, head, prefix);
         rolled = true;
+        if (c.rollout_target == "nearest") {
+          // The action of each target frame: the planned one where it is fed, the label where it is not.
+          const Tensor labels = batch.actions_in.defined() ? batch.actions_in : batch.target_action;
+          const Tensor j = nearest_data_frames(motion, batch.motion_in, batch.valid, prefix, c.rollout_match_frames,
+                                               c.rollout_match_action ? labels : Tensor());
+          batch.frame_target = gather_frames(batch.target_pose, j);
+          batch.frame_data_in = gather_frames(batch.motion_in, j);
+          batch.target_physics = gather_frames(batch.target_physics, j);
+          batch.target_action = gather_frames(batch.target_action, j);
+        }
       }
       if (!rolled && ss_prob > 0 && motion.size(0) > 1) {
         // Scheduled sampling: chosen input frames are replaced by the model's own predictions. Each

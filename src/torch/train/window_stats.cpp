@@ -1,5 +1,8 @@
 #include "torch/train/window_stats.hpp"
 
+#include <limits>
+#include <vector>
+
 namespace stickgen::train {
 
 torch::Tensor window_stats_loss(const torch::Tensor& pred, const torch::Tensor& input, const torch::Tensor& target,
@@ -18,6 +21,47 @@ torch::Tensor window_stats_loss(const torch::Tensor& pred, const torch::Tensor& 
   }
   const torch::Tensor ok = (valid.sum(0) >= 8).to(per_item.scalar_type());
   return (per_item * ok).sum() / ok.sum().clamp_min(1.0);
+}
+
+}  // namespace stickgen::train
+
+namespace stickgen::train {
+
+torch::Tensor nearest_data_frames(const torch::Tensor& rolled, const torch::Tensor& data_input,
+                                  const torch::Tensor& valid, int64_t prefix, int64_t history,
+                                  const torch::Tensor& labels) {
+  torch::NoGradGuard guard;
+  const int64_t T = rolled.size(0), B = rolled.size(1);
+  // Each frame's features: it and the history - 1 frames before it (the direction it moves in).
+  auto features = [&](const torch::Tensor& x) {
+    std::vector<torch::Tensor> parts;
+    for (int64_t k = 0; k < std::max<int64_t>(1, history); ++k) {
+      const torch::Tensor idx = (torch::arange(T, torch::kLong) - k).clamp_min(0);
+      parts.push_back(x.index_select(0, idx));
+    }
+    return torch::cat(parts, -1).permute({1, 0, 2}).contiguous();  // [B, T, history * D]
+  };
+  torch::Tensor dist = torch::cdist(features(rolled), features(data_input));  // [B, T(rolled), T(data)]
+  torch::Tensor usable = (valid.t().unsqueeze(1) > 0).expand({B, T, T});  // [B, T(rolled), T(data)]
+  if (labels.defined()) {
+    const torch::Tensor l = labels.t();  // [B, T]
+    const torch::Tensor same_action = l.unsqueeze(2) == l.unsqueeze(1);
+    // A frame of a known action keeps only its action's frames, when its window has any valid one.
+    torch::Tensor narrowed = usable & (same_action | (l.unsqueeze(2) < 0));
+    const torch::Tensor any = narrowed.any(-1, true);
+    usable = torch::where(any, narrowed, usable);
+  }
+  dist = dist.masked_fill(usable.logical_not(), std::numeric_limits<float>::infinity());
+  torch::Tensor j = dist.argmin(-1).t().contiguous();  // [T, B]
+  const torch::Tensor same = torch::arange(T, torch::kLong).unsqueeze(1).expand({T, B});
+  const torch::Tensor keep = (same < prefix) | (valid.sum(0) <= 0).unsqueeze(0).expand({T, B});
+  return torch::where(keep, same, j);
+}
+
+torch::Tensor gather_frames(const torch::Tensor& x, const torch::Tensor& index) {
+  torch::Tensor idx = index;
+  for (int64_t d = 2; d < x.dim(); ++d) idx = idx.unsqueeze(-1);
+  return x.gather(0, idx.expand(x.sizes()));
 }
 
 }  // namespace stickgen::train

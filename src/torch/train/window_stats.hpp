@@ -18,3 +18,24 @@ torch::Tensor window_stats_loss(const torch::Tensor& pred, const torch::Tensor& 
                                 const torch::Tensor& scale, double w_mean, double w_speed);
 
 }  // namespace stickgen::train
+
+namespace stickgen::train {
+
+// Phase-matched targets for a free rollout (TrainConfig::rollout_target = "nearest"). For every input
+// frame t >= `prefix` of item b, the data input frame j of the same item whose last `history` frames
+// (t-history+1..t against j-history+1..j, clamped at 0) lie nearest to the rollout's, among frames
+// with a valid target (`valid` [T, B]); frames before `prefix` are the data and keep j = t. Returns
+// j as [T, B] long. The rollout is then asked to go where the data goes from that point of its
+// trajectory (targets[j]), not where the data happens to be at the same time: an out-of-phase
+// rollout of a periodic motion keeps its phase instead of being pulled towards the mean pose.
+// `rolled`, `data_input` are [T, B, D]. With `labels` ([T, B] long, the action of each target frame,
+// negative = unknown) a labelled frame is matched only among frames of its own action, so a window
+// that spans two actions does not steer a rollout towards the other one.
+torch::Tensor nearest_data_frames(const torch::Tensor& rolled, const torch::Tensor& data_input,
+                                  const torch::Tensor& valid, int64_t prefix, int64_t history,
+                                  const torch::Tensor& labels = {});
+
+// x [T, B, ...] gathered along T per item: out[t, b] = x[index[t, b], b].
+torch::Tensor gather_frames(const torch::Tensor& x, const torch::Tensor& index);
+
+}  // namespace stickgen::train
