@@ -23,9 +23,6 @@ torch::Tensor window_stats_loss(const torch::Tensor& pred, const torch::Tensor& 
   return (per_item * ok).sum() / ok.sum().clamp_min(1.0);
 }
 
-}  // namespace stickgen::train
-
-namespace stickgen::train {
 
 torch::Tensor nearest_data_frames(const torch::Tensor& rolled, const torch::Tensor& data_input,
                                   const torch::Tensor& valid, int64_t prefix, int64_t history,

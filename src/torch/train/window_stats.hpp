@@ -1,5 +1,6 @@
 // Phase-free window statistics of a predicted motion against the data (TrainConfig::w_window_mean and
-// w_window_speed): where a window of frames sits on average and how fast it moves, whatever the phase.
+// w_window_speed): where a window of frames sits on average and how fast it moves, whatever the phase;
+// and phase-matched targets for free rollouts (TrainConfig::rollout_target).
 #pragma once
 
 #include <torch/torch.h>
@@ -17,9 +18,6 @@ torch::Tensor window_stats_loss(const torch::Tensor& pred, const torch::Tensor& 
                                 const torch::Tensor& data_input, const torch::Tensor& valid,
                                 const torch::Tensor& scale, double w_mean, double w_speed);
 
-}  // namespace stickgen::train
-
-namespace stickgen::train {
 
 // Phase-matched targets for a free rollout (TrainConfig::rollout_target = "nearest"). For every input
 // frame t >= `prefix` of item b, the data input frame j of the same item whose last `history` frames
